@@ -1,0 +1,120 @@
+//! The IPC commands. Each one parses its arguments and makes one call into
+//! [`crate::StateSync`]; the rules live there.
+//!
+//! Arguments are parsed here rather than by Tauri so that every malformed
+//! call answers with the plugin's typed [`Error`], and unknown argument names
+//! are refused: a misspelt `expectedRevision` must not turn a compare-and-set
+//! into a blind write.
+
+use serde::{de::DeserializeOwned, Deserialize};
+use serde_json::Value;
+use tauri::{
+    ipc::{InvokeBody, Request},
+    command, AppHandle, Runtime, Webview,
+};
+
+use crate::{
+    models::{Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
+    state_sync::Change,
+    Error, Result, Revision, StateSyncExt,
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnapshotArgs {
+    topic: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnapshotsArgs {
+    topics: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct SetArgs {
+    topic: String,
+    data: Value,
+    #[serde(default)]
+    expected_revision: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct PatchArgs {
+    topic: String,
+    patch: Value,
+    #[serde(default)]
+    expected_revision: Option<Value>,
+}
+
+/// Deserializes a command's arguments, naming the offending one on failure.
+fn parse<T: DeserializeOwned>(request: &Request<'_>) -> Result<T> {
+    match request.body() {
+        InvokeBody::Json(args) => serde_path_to_error::deserialize(args).map_err(|err| {
+            let path = err.path().to_string();
+            let argument = (path != ".").then_some(path);
+            Error::invalid_argument(argument, err.into_inner().to_string())
+        }),
+        InvokeBody::Raw(_) => Err(Error::invalid_argument(
+            None,
+            "expected a JSON object of arguments, got raw bytes",
+        )),
+    }
+}
+
+fn expected(revision: Option<Value>) -> Result<Option<Revision>> {
+    revision.as_ref().map(Revision::from_json).transpose()
+}
+
+fn source<R: Runtime>(webview: &Webview<R>) -> Source {
+    Source::Webview(webview.label().to_owned())
+}
+
+#[command]
+pub(crate) async fn snapshot<R: Runtime>(
+    app: AppHandle<R>,
+    request: Request<'_>,
+) -> Result<Snapshot> {
+    let args: SnapshotArgs = parse(&request)?;
+    app.state_sync().get(&args.topic)
+}
+
+#[command]
+pub(crate) async fn snapshots<R: Runtime>(
+    app: AppHandle<R>,
+    request: Request<'_>,
+) -> Result<Vec<TopicSnapshot>> {
+    let args: SnapshotsArgs = parse(&request)?;
+    app.state_sync().get_many(&args.topics)
+}
+
+#[command]
+pub(crate) async fn topics<R: Runtime>(app: AppHandle<R>) -> Result<Vec<TopicInfo>> {
+    Ok(app.state_sync().topics())
+}
+
+#[command]
+pub(crate) async fn set<R: Runtime>(
+    webview: Webview<R>,
+    request: Request<'_>,
+) -> Result<WriteOutcome> {
+    let args: SetArgs = parse(&request)?;
+    let sync = webview.state_sync();
+    sync.check_payload(&args.data)?;
+    let expected = expected(args.expected_revision)?;
+    sync.write(&args.topic, Change::Replace(args.data), expected, source(&webview))
+}
+
+#[command]
+pub(crate) async fn patch<R: Runtime>(
+    webview: Webview<R>,
+    request: Request<'_>,
+) -> Result<WriteOutcome> {
+    let args: PatchArgs = parse(&request)?;
+    let sync = webview.state_sync();
+    sync.check_payload(&args.patch)?;
+    let expected = expected(args.expected_revision)?;
+    sync.write(&args.topic, Change::Merge(args.patch), expected, source(&webview))
+}

@@ -1,0 +1,181 @@
+//! The one error type of the plugin, and its stable JSON form for windows.
+//!
+//! Every error reaches JavaScript as `{ code, message, ...details }`. `code` is
+//! one of the strings returned by [`Error::code`] and never changes meaning;
+//! `message` is for people; the details are named per variant below.
+
+use serde::{ser::SerializeMap, Serialize, Serializer};
+
+use crate::Revision;
+
+/// A `Result` whose error defaults to the plugin's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in a state-sync operation.
+///
+/// A failed operation never changes a topic's data or revision.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No topic with this name is registered. Windows cannot create topics.
+    #[error("unknown topic `{topic}`")]
+    UnknownTopic {
+        /// The name that was asked for.
+        topic: String,
+    },
+    /// The topic name is empty, too long or contains characters outside `[A-Za-z0-9_.:/-]`.
+    #[error("invalid topic name {topic:?}: {reason}")]
+    InvalidTopic {
+        /// The rejected name.
+        topic: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A topic with this name is already registered.
+    #[error("topic `{topic}` is already registered")]
+    TopicExists {
+        /// The name that is taken.
+        topic: String,
+    },
+    /// A compare-and-set write expected a revision the topic is no longer at.
+    #[error("revision conflict on `{topic}`: expected revision {expected}, the topic is at {current}")]
+    Conflict {
+        /// The topic written to.
+        topic: String,
+        /// The revision the writer based its change on.
+        expected: Revision,
+        /// The topic's revision when the write was refused.
+        current: Revision,
+    },
+    /// A revision argument is not a canonical decimal `u64` string.
+    #[error("invalid revision {value}: {reason}")]
+    InvalidRevision {
+        /// The rejected value, as JSON.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A command argument is missing, unknown or of the wrong type.
+    #[error("invalid argument{}: {reason}", argument.as_deref().map(|a| format!(" `{a}`")).unwrap_or_default())]
+    InvalidArgument {
+        /// The path of the offending argument, when known.
+        argument: Option<String>,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A merge patch cannot be applied to the topic.
+    #[error("invalid merge patch for `{topic}`: {reason}")]
+    InvalidPatch {
+        /// The topic patched.
+        topic: String,
+        /// Why the patch cannot apply.
+        reason: &'static str,
+    },
+    /// Data written to a typed topic does not deserialize into its type.
+    #[error("data for `{topic}` does not fit `{type_name}` at `{path}`: {reason}")]
+    Validation {
+        /// The topic written to.
+        topic: String,
+        /// The Rust type of the topic.
+        type_name: &'static str,
+        /// Where in the data the mismatch is, such as `theme` or `items[2].done` (`.` for the root).
+        path: String,
+        /// The deserializer's description of the mismatch.
+        reason: String,
+    },
+    /// A write from a window is larger than the configured limit.
+    #[error("payload of {size} bytes exceeds the limit of {limit} bytes")]
+    PayloadTooLarge {
+        /// The serialized size of the payload.
+        size: usize,
+        /// The configured limit, see [`crate::Builder::max_payload_bytes`].
+        limit: usize,
+    },
+    /// The topic has reached revision `u64::MAX` and cannot change any more.
+    #[error("topic `{topic}` has exhausted its revisions")]
+    RevisionExhausted {
+        /// The topic concerned.
+        topic: String,
+    },
+    /// A typed handle was requested with a type other than the topic's.
+    #[error("topic `{topic}` holds `{actual}`, not `{requested}`")]
+    TypeMismatch {
+        /// The topic concerned.
+        topic: String,
+        /// The type the topic was registered with, or `serde_json::Value` for an untyped topic.
+        actual: &'static str,
+        /// The type that was asked for.
+        requested: &'static str,
+    },
+    /// A Rust value could not be turned into JSON or back.
+    #[error("serialization failed: {0}")]
+    Serialization(#[from] serde_json::Error),
+}
+
+impl Error {
+    /// The stable, machine-readable code of this error, as sent to windows.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::UnknownTopic { .. } => "UNKNOWN_TOPIC",
+            Error::InvalidTopic { .. } => "INVALID_TOPIC",
+            Error::TopicExists { .. } => "TOPIC_EXISTS",
+            Error::Conflict { .. } => "REVISION_CONFLICT",
+            Error::InvalidRevision { .. } => "INVALID_REVISION",
+            Error::InvalidArgument { .. } => "INVALID_ARGUMENT",
+            Error::InvalidPatch { .. } => "INVALID_PATCH",
+            Error::Validation { .. } => "VALIDATION_FAILED",
+            Error::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            Error::RevisionExhausted { .. } => "REVISION_EXHAUSTED",
+            Error::TypeMismatch { .. } => "TYPE_MISMATCH",
+            Error::Serialization(_) => "SERIALIZATION",
+        }
+    }
+
+    pub(crate) fn invalid_argument(argument: Option<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            argument,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl Serialize for Error {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("code", self.code())?;
+        map.serialize_entry("message", &self.to_string())?;
+        match self {
+            Error::UnknownTopic { topic }
+            | Error::InvalidTopic { topic, .. }
+            | Error::TopicExists { topic }
+            | Error::InvalidPatch { topic, .. }
+            | Error::RevisionExhausted { topic }
+            | Error::TypeMismatch { topic, .. } => map.serialize_entry("topic", topic)?,
+            Error::Conflict {
+                topic,
+                expected,
+                current,
+            } => {
+                map.serialize_entry("topic", topic)?;
+                map.serialize_entry("expectedRevision", expected)?;
+                map.serialize_entry("currentRevision", current)?;
+            }
+            Error::InvalidRevision { value, .. } => map.serialize_entry("value", value)?,
+            Error::InvalidArgument { argument, .. } => {
+                if let Some(argument) = argument {
+                    map.serialize_entry("argument", argument)?;
+                }
+            }
+            Error::Validation { topic, path, .. } => {
+                map.serialize_entry("topic", topic)?;
+                map.serialize_entry("path", path)?;
+            }
+            Error::PayloadTooLarge { size, limit } => {
+                map.serialize_entry("size", size)?;
+                map.serialize_entry("limit", limit)?;
+            }
+            Error::Serialization(_) => {}
+        }
+        map.end()
+    }
+}

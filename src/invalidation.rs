@@ -1,0 +1,22 @@
+//! The one place where invalidation events leave the plugin.
+//!
+//! Every change to every topic is announced through [`announce`]. Restricting
+//! delivery to the windows allowed to read a topic belongs here.
+
+use tauri::{AppHandle, Emitter, Runtime};
+
+use crate::models::{Invalidation, INVALIDATION_EVENT};
+
+/// Emits `event` to every listener, Rust and webview alike.
+///
+/// The change is already committed when this runs, so a failed emit is logged
+/// and not returned: windows that miss the event heal on their next resync.
+pub(crate) fn announce<R: Runtime>(app: &AppHandle<R>, event: &Invalidation) {
+    if let Err(err) = app.emit(INVALIDATION_EVENT, event) {
+        log::warn!(
+            "state-sync: could not announce `{}` at revision {}: {err}",
+            event.topic,
+            event.revision
+        );
+    }
+}

@@ -1,0 +1,104 @@
+//! The types that cross IPC. `guest-js/src/protocol.ts` mirrors them one for
+//! one, and both sides test against `docs/protocol-vectors.json`.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::Revision;
+
+/// The name of the event emitted after every change to a topic.
+pub const INVALIDATION_EVENT: &str = "state-sync://invalidate";
+
+/// The `sourceId` of changes made from Rust.
+///
+/// Webview labels cannot contain `@`, so this never collides with a window.
+pub const RUST_SOURCE_ID: &str = "@rust";
+
+/// A topic's data together with the revision it has at that data.
+///
+/// Serialized as `{ "revision": "42", "data": ... }`, the shape of
+/// `@statesync/core`'s `SnapshotEnvelope`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Snapshot {
+    /// The revision of `data`.
+    pub revision: Revision,
+    /// The topic's data, shared rather than copied.
+    pub data: Arc<Value>,
+}
+
+/// One entry of the `snapshots` command: a snapshot tagged with its topic.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TopicSnapshot {
+    /// The topic's name.
+    pub topic: String,
+    /// The topic's revision and data, read together.
+    #[serde(flatten)]
+    pub snapshot: Snapshot,
+}
+
+/// A topic's name and current revision, as listed by the `topics` command.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopicInfo {
+    /// The topic's name.
+    pub topic: String,
+    /// Its current revision.
+    pub revision: Revision,
+}
+
+/// The payload of [`INVALIDATION_EVENT`]: "topic changed, pull if you are behind".
+///
+/// It carries no data. Its shape is `@statesync/core`'s `InvalidationEvent`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Invalidation {
+    /// The topic that changed.
+    pub topic: String,
+    /// The revision it changed to.
+    pub revision: Revision,
+    /// Who made the change: the label of the writing webview, or [`RUST_SOURCE_ID`].
+    pub source_id: String,
+}
+
+/// What a write did.
+///
+/// A window that knows the data at `previous_revision` and sent a write with
+/// `exact == true` can compute the new data itself and skip the fetch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WriteOutcome {
+    /// The topic's revision after the write. Equal to `previous_revision`
+    /// when the write changed nothing.
+    pub revision: Revision,
+    /// The revision the write was applied on top of.
+    pub previous_revision: Revision,
+    /// `true` when the stored data is exactly what the writer sent (for
+    /// `set`) or the RFC 7396 merge of the patch onto the data at
+    /// `previous_revision` (for `patch`). `false` when a typed topic
+    /// normalized it, for example by filling in defaults.
+    pub exact: bool,
+}
+
+impl WriteOutcome {
+    /// Whether the write changed the topic.
+    pub fn changed(&self) -> bool {
+        self.revision != self.previous_revision
+    }
+}
+
+/// Who makes a change, as reported in [`Invalidation::source_id`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Source {
+    Rust,
+    Webview(String),
+}
+
+impl Source {
+    pub(crate) fn id(&self) -> &str {
+        match self {
+            Source::Rust => RUST_SOURCE_ID,
+            Source::Webview(label) => label,
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! The set of topics, by name.
+//!
+//! Lock order: the registry lock is held only to look up, insert or remove a
+//! topic, and is released before any topic is read or written. No code path
+//! takes the registry lock while holding a topic's lock.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard},
+};
+
+use serde_json::Value;
+
+use crate::{
+    models::{Snapshot, TopicInfo},
+    topic::{Schema, TopicCell},
+    Error, Result, Revision,
+};
+
+/// The longest topic name accepted, in bytes.
+pub const MAX_TOPIC_LEN: usize = 128;
+
+/// Checks that `name` is a valid topic name: 1 to 128 characters from `[A-Za-z0-9_.:/-]`.
+pub fn validate_topic_name(name: &str) -> Result<()> {
+    let invalid = |reason| {
+        Err(Error::InvalidTopic {
+            topic: name.to_owned(),
+            reason,
+        })
+    };
+    if name.is_empty() {
+        return invalid("a topic name must not be empty");
+    }
+    if name.len() > MAX_TOPIC_LEN {
+        return invalid("a topic name must be at most 128 bytes long");
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_.:/-".contains(&b))
+    {
+        return invalid("a topic name may contain only A-Z, a-z, 0-9 and _ . : / -");
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct Topics {
+    live: HashMap<Arc<str>, Arc<TopicCell>>,
+    /// The last revision of each removed topic, so that a topic registered
+    /// again under the same name continues after it instead of reusing it.
+    retired: HashMap<Arc<str>, Revision>,
+}
+
+#[derive(Default)]
+pub(crate) struct Registry {
+    topics: RwLock<Topics>,
+}
+
+impl Registry {
+    fn read(&self) -> RwLockReadGuard<'_, Topics> {
+        // A panic while holding this lock cannot leave the maps half-updated:
+        // every mutation is a single insert or remove.
+        self.topics.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Topics> {
+        self.topics.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Result<Arc<TopicCell>> {
+        if let Some(cell) = self.read().live.get(name) {
+            return Ok(cell.clone());
+        }
+        validate_topic_name(name)?;
+        Err(Error::UnknownTopic {
+            topic: name.to_owned(),
+        })
+    }
+
+    /// Registers a topic whose first revision is at least `revision`.
+    ///
+    /// A name that was removed before continues after its last revision.
+    pub(crate) fn insert(
+        &self,
+        name: &str,
+        data: Value,
+        revision: Revision,
+        schema: Option<Schema>,
+    ) -> Result<Snapshot> {
+        validate_topic_name(name)?;
+        let mut topics = self.write();
+        if topics.live.contains_key(name) {
+            return Err(Error::TopicExists {
+                topic: name.to_owned(),
+            });
+        }
+        let revision = match topics.retired.get(name) {
+            Some(last) => {
+                let after = last.next().ok_or_else(|| Error::RevisionExhausted {
+                    topic: name.to_owned(),
+                })?;
+                revision.max(after)
+            }
+            None => revision,
+        };
+        let name: Arc<str> = name.into();
+        let cell = Arc::new(TopicCell::new(name.clone(), data, revision, schema));
+        let snapshot = cell.snapshot();
+        topics.retired.remove(&name);
+        topics.live.insert(name, cell);
+        Ok(snapshot)
+    }
+
+    /// Removes a topic and returns its last snapshot.
+    pub(crate) fn remove(&self, name: &str) -> Result<Snapshot> {
+        let mut topics = self.write();
+        let Some((name, cell)) = topics.live.remove_entry(name) else {
+            drop(topics);
+            return self.get(name).map(|cell| cell.snapshot());
+        };
+        let last = cell.snapshot();
+        topics.retired.insert(name, last.revision);
+        Ok(last)
+    }
+
+    /// Every live topic with its revision, sorted by name.
+    pub(crate) fn list(&self) -> Vec<TopicInfo> {
+        let cells: Vec<Arc<TopicCell>> = self.read().live.values().cloned().collect();
+        let mut infos: Vec<TopicInfo> = cells
+            .iter()
+            .map(|cell| TopicInfo {
+                topic: cell.name().to_owned(),
+                revision: cell.snapshot().revision,
+            })
+            .collect();
+        infos.sort_by(|a, b| a.topic.cmp(&b.topic));
+        infos
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn topic_names_are_checked() {
+        for good in ["settings", "app.todos", "user/42:prefs", "a-b_c"] {
+            validate_topic_name(good).unwrap();
+        }
+        for bad in ["", " ", "with space", "emoji🙂", &"x".repeat(129)] {
+            assert_eq!(validate_topic_name(bad).unwrap_err().code(), "INVALID_TOPIC", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_and_malformed_names_get_distinct_errors() {
+        let registry = Registry::default();
+        assert_eq!(registry.get("missing").unwrap_err().code(), "UNKNOWN_TOPIC");
+        assert_eq!(registry.get("").unwrap_err().code(), "INVALID_TOPIC");
+    }
+
+    #[test]
+    fn registering_a_taken_name_fails_and_keeps_the_first_topic() {
+        let registry = Registry::default();
+        registry.insert("t", json!(1), Revision::ZERO, None).unwrap();
+        assert_eq!(
+            registry.insert("t", json!(2), Revision::ZERO, None).unwrap_err().code(),
+            "TOPIC_EXISTS"
+        );
+        assert_eq!(*registry.get("t").unwrap().snapshot().data, json!(1));
+    }
+
+    #[test]
+    fn a_topic_registered_again_after_removal_never_reuses_a_revision() {
+        let registry = Registry::default();
+        registry.insert("t", json!("old"), Revision::new(7), None).unwrap();
+        let last = registry.remove("t").unwrap();
+        assert_eq!(last.revision, Revision::new(7));
+        assert_eq!(registry.get("t").unwrap_err().code(), "UNKNOWN_TOPIC");
+        let again = registry.insert("t", json!("new"), Revision::ZERO, None).unwrap();
+        assert_eq!(again.revision, Revision::new(8));
+    }
+
+    #[test]
+    fn list_is_sorted_by_name() {
+        let registry = Registry::default();
+        for name in ["b", "c", "a"] {
+            registry.insert(name, json!(null), Revision::ZERO, None).unwrap();
+        }
+        let names: Vec<_> = registry.list().into_iter().map(|i| i.topic).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+    }
+}

@@ -1,0 +1,414 @@
+//! The Rust API: [`StateSync`], reached with [`crate::StateSyncExt::state_sync`].
+
+use std::sync::Arc;
+
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::Value;
+use tauri::{AppHandle, Runtime};
+use tokio::sync::watch;
+
+use crate::{
+    invalidation,
+    models::{Invalidation, Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
+    registry::Registry,
+    topic::{Proposal, Schema, TopicCell},
+    typed::Topic,
+    Error, Result, Revision,
+};
+
+/// The default limit on the serialized size of one write from a window: 8 MiB.
+pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 8 * 1024 * 1024;
+
+/// How a write derives the new data from the current data.
+pub(crate) enum Change {
+    /// Store this value.
+    Replace(Value),
+    /// Apply this RFC 7396 merge patch, which must be a JSON object.
+    Merge(Value),
+}
+
+/// The shared state of every topic in the app.
+///
+/// Obtain it with [`crate::StateSyncExt::state_sync`]. Cloning is cheap and
+/// yields a handle to the same topics.
+///
+/// Every write that changes a topic bumps its revision by one and emits
+/// [`crate::INVALIDATION_EVENT`] with `sourceId` [`crate::RUST_SOURCE_ID`]
+/// (or the writing window's label, for writes that come through commands).
+pub struct StateSync<R: Runtime> {
+    inner: Arc<Inner<R>>,
+}
+
+struct Inner<R: Runtime> {
+    app: AppHandle<R>,
+    registry: Registry,
+    max_payload_bytes: usize,
+}
+
+impl<R: Runtime> Clone for StateSync<R> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<R: Runtime> std::fmt::Debug for StateSync<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateSync")
+            .field("topics", &self.topics())
+            .field("max_payload_bytes", &self.inner.max_payload_bytes)
+            .finish()
+    }
+}
+
+impl<R: Runtime> StateSync<R> {
+    pub(crate) fn new(app: AppHandle<R>, max_payload_bytes: usize) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                app,
+                registry: Registry::default(),
+                max_payload_bytes,
+            }),
+        }
+    }
+
+    /// The current data and revision of `topic`, read together.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tauri_plugin_state_sync::StateSyncExt;
+    /// # fn show<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> tauri_plugin_state_sync::Result<()> {
+    /// let snapshot = app.state_sync().get("settings")?;
+    /// println!("settings at revision {}: {}", snapshot.revision, snapshot.data);
+    /// # Ok(()) }
+    /// ```
+    pub fn get(&self, topic: &str) -> Result<Snapshot> {
+        Ok(self.cell(topic)?.snapshot())
+    }
+
+    /// The snapshots of several topics, in the order asked. Each one is
+    /// consistent in itself; together they are not one atomic read.
+    pub fn get_many<S: AsRef<str>>(&self, topics: &[S]) -> Result<Vec<TopicSnapshot>> {
+        topics
+            .iter()
+            .map(|topic| {
+                let cell = self.cell(topic.as_ref())?;
+                Ok(TopicSnapshot {
+                    topic: cell.name().to_owned(),
+                    snapshot: cell.snapshot(),
+                })
+            })
+            .collect()
+    }
+
+    /// Every topic with its current revision, sorted by name.
+    pub fn topics(&self) -> Vec<TopicInfo> {
+        self.inner.registry.list()
+    }
+
+    /// Registers a new untyped topic at run time, at revision 0.
+    ///
+    /// A name that was [removed](Self::remove) before continues after its
+    /// last revision, so a revision never names two contents. Windows are
+    /// told about the new topic with an invalidation event.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTopic`] for a malformed name, [`Error::TopicExists`]
+    /// if the name is taken.
+    pub fn register(&self, topic: &str, initial: impl Serialize) -> Result<Snapshot> {
+        let data = serde_json::to_value(initial)?;
+        self.insert(topic, data, None, true)
+    }
+
+    /// Registers a new typed topic at run time and returns its handle.
+    ///
+    /// Writes from windows to this topic must deserialize into `T`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use tauri_plugin_state_sync::StateSyncExt;
+    ///
+    /// #[derive(Serialize, Deserialize, Default)]
+    /// struct Session { user: Option<String> }
+    ///
+    /// # fn setup<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> tauri_plugin_state_sync::Result<()> {
+    /// let session = app.state_sync().register_typed("session", Session::default())?;
+    /// session.update(|s| s.user = Some("ada".into()))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn register_typed<T>(&self, topic: &str, initial: T) -> Result<Topic<T, R>>
+    where
+        T: Serialize + DeserializeOwned + 'static,
+    {
+        let data = serde_json::to_value(initial)?;
+        self.insert(topic, data, Some(Schema::of::<T>()), true)?;
+        self.typed(topic)
+    }
+
+    /// A typed handle to a topic registered with type `T`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownTopic`], or [`Error::TypeMismatch`] if the topic was
+    /// registered untyped or with another type.
+    pub fn typed<T>(&self, topic: &str) -> Result<Topic<T, R>>
+    where
+        T: Serialize + DeserializeOwned + 'static,
+    {
+        self.typed_cell::<T>(topic)?;
+        Ok(Topic::new(self.clone(), topic.into()))
+    }
+
+    /// Removes a topic and returns its last snapshot.
+    ///
+    /// Rust subscribers see their channel close. Windows that ask for the
+    /// topic afterwards get [`Error::UnknownTopic`].
+    pub fn remove(&self, topic: &str) -> Result<Snapshot> {
+        self.inner.registry.remove(topic)
+    }
+
+    /// Replaces the data of `topic`.
+    ///
+    /// Writing a value equal to the current one changes nothing: the revision
+    /// stays and no event is emitted.
+    pub fn set(&self, topic: &str, data: impl Serialize) -> Result<WriteOutcome> {
+        let data = serde_json::to_value(data)?;
+        self.write(topic, Change::Replace(data), None, Source::Rust)
+    }
+
+    /// Replaces the data of `topic` only if it is still at revision `expected`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Conflict`], carrying the current revision, if the topic has
+    /// moved on.
+    pub fn compare_and_set(
+        &self,
+        topic: &str,
+        expected: Revision,
+        data: impl Serialize,
+    ) -> Result<WriteOutcome> {
+        let data = serde_json::to_value(data)?;
+        self.write(topic, Change::Replace(data), Some(expected), Source::Rust)
+    }
+
+    /// Applies an RFC 7396 JSON merge patch to `topic`: keys in `patch`
+    /// replace those in the data, nested objects merge, and `null` deletes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidPatch`] if `patch` is not a JSON object (use
+    /// [`set`](Self::set) to replace the whole value).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use tauri_plugin_state_sync::StateSyncExt;
+    /// # fn dark<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> tauri_plugin_state_sync::Result<()> {
+    /// app.state_sync().patch("settings", json!({ "theme": "dark", "beta": null }))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn patch(&self, topic: &str, patch: Value) -> Result<WriteOutcome> {
+        self.write(topic, Change::Merge(patch), None, Source::Rust)
+    }
+
+    /// Changes `topic` with a closure, as a compare-and-set loop.
+    ///
+    /// The closure runs outside every lock on a copy of the current data, and
+    /// runs again if another writer commits in between, so it must not have
+    /// side effects. The revision changes only if the data does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tauri_plugin_state_sync::StateSyncExt;
+    /// # fn bump<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> tauri_plugin_state_sync::Result<()> {
+    /// app.state_sync().update("counter", |value| {
+    ///     *value = (value.as_i64().unwrap_or(0) + 1).into();
+    /// })?;
+    /// # Ok(()) }
+    /// ```
+    pub fn update(&self, topic: &str, mut change: impl FnMut(&mut Value)) -> Result<WriteOutcome> {
+        let cell = self.cell(topic)?;
+        self.commit(&cell, None, Source::Rust, |current| {
+            let mut next = Value::clone(&current.data);
+            change(&mut next);
+            let (data, exact) = cell.validate(next)?;
+            Ok(Proposal {
+                data: Arc::new(data),
+                exact,
+            })
+        })
+    }
+
+    /// A watch receiver that always holds the latest snapshot of `topic`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tauri_plugin_state_sync::StateSyncExt;
+    /// # fn follow<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> tauri_plugin_state_sync::Result<()> {
+    /// let mut settings = app.state_sync().subscribe("settings")?;
+    /// tauri::async_runtime::spawn(async move {
+    ///     while settings.changed().await.is_ok() {
+    ///         let snapshot = settings.borrow_and_update().clone();
+    ///         println!("settings are now at revision {}", snapshot.revision);
+    ///     }
+    /// });
+    /// # Ok(()) }
+    /// ```
+    pub fn subscribe(&self, topic: &str) -> Result<watch::Receiver<Snapshot>> {
+        Ok(self.cell(topic)?.subscribe())
+    }
+
+    /// The configured limit on one write from a window, in bytes.
+    pub fn max_payload_bytes(&self) -> usize {
+        self.inner.max_payload_bytes
+    }
+
+    pub(crate) fn insert(
+        &self,
+        topic: &str,
+        data: Value,
+        schema: Option<Schema>,
+        announce: bool,
+    ) -> Result<Snapshot> {
+        let data = match &schema {
+            Some(schema) => schema.validate(topic, data)?.0,
+            None => data,
+        };
+        let snapshot = self.inner.registry.insert(topic, data, Revision::ZERO, schema)?;
+        if announce {
+            self.announce(topic, snapshot.revision, &Source::Rust);
+        }
+        Ok(snapshot)
+    }
+
+    /// The one write path shared by the Rust API and the commands.
+    pub(crate) fn write(
+        &self,
+        topic: &str,
+        change: Change,
+        expected: Option<Revision>,
+        source: Source,
+    ) -> Result<WriteOutcome> {
+        let cell = self.cell(topic)?;
+        match change {
+            Change::Replace(data) => {
+                let (data, exact) = cell.validate(data)?;
+                let data = Arc::new(data);
+                self.commit(&cell, expected, source, |_| {
+                    Ok(Proposal {
+                        data: data.clone(),
+                        exact,
+                    })
+                })
+            }
+            Change::Merge(patch) => {
+                if !patch.is_object() {
+                    return Err(Error::InvalidPatch {
+                        topic: topic.to_owned(),
+                        reason: "a merge patch must be a JSON object; use set to replace the whole value",
+                    });
+                }
+                self.commit(&cell, expected, source, |current| {
+                    let mut next = Value::clone(&current.data);
+                    json_patch::merge(&mut next, &patch);
+                    let (data, exact) = cell.validate(next)?;
+                    Ok(Proposal {
+                        data: Arc::new(data),
+                        exact,
+                    })
+                })
+            }
+        }
+    }
+
+    /// Fails with [`Error::PayloadTooLarge`] if `payload` serializes to more
+    /// than the configured limit.
+    pub(crate) fn check_payload(&self, payload: &Value) -> Result<()> {
+        let limit = self.inner.max_payload_bytes;
+        let size = serialized_len(payload);
+        if size > limit {
+            return Err(Error::PayloadTooLarge { size, limit });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn typed_cell<T: 'static>(&self, topic: &str) -> Result<Arc<TopicCell>> {
+        let cell = self.cell(topic)?;
+        let actual = cell.schema();
+        if actual.map(|schema| schema.type_id) != Some(std::any::TypeId::of::<T>()) {
+            return Err(Error::TypeMismatch {
+                topic: topic.to_owned(),
+                actual: actual.map_or("serde_json::Value", |schema| schema.type_name),
+                requested: std::any::type_name::<T>(),
+            });
+        }
+        Ok(cell)
+    }
+
+    pub(crate) fn commit(
+        &self,
+        cell: &TopicCell,
+        expected: Option<Revision>,
+        source: Source,
+        propose: impl FnMut(&Snapshot) -> Result<Proposal>,
+    ) -> Result<WriteOutcome> {
+        let outcome = cell.write(expected, propose)?;
+        if outcome.changed() {
+            self.announce(cell.name(), outcome.revision, &source);
+        }
+        Ok(outcome)
+    }
+
+    fn announce(&self, topic: &str, revision: Revision, source: &Source) {
+        invalidation::announce(
+            &self.inner.app,
+            &Invalidation {
+                topic: topic.to_owned(),
+                revision,
+                source_id: source.id().to_owned(),
+            },
+        );
+    }
+
+    fn cell(&self, topic: &str) -> Result<Arc<TopicCell>> {
+        self.inner.registry.get(topic)
+    }
+}
+
+/// The length of `value` serialized as compact JSON, without allocating it.
+fn serialized_len(value: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing a `Value` into an infallible writer cannot fail.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::serialized_len;
+
+    #[test]
+    fn serialized_len_matches_compact_json() {
+        let value = serde_json::json!({"a": [1, "two", null], "é": true});
+        assert_eq!(serialized_len(&value), serde_json::to_vec(&value).unwrap().len());
+    }
+}

@@ -1,0 +1,339 @@
+//! One topic: its data, its revision, and the rule by which both change.
+//!
+//! # Semantics
+//!
+//! A topic holds a JSON value and a [`Revision`]. The pair lives in one
+//! [`tokio::sync::watch`] channel, so every read returns a data and a revision
+//! that belong together, and Rust subscribers see the latest pair.
+//!
+//! * **A revision names exactly one content.** The revision rises by exactly
+//!   one on every write that changes the data, and never on a write that
+//!   leaves it equal (a no-op). It is bumped inside the channel's write lock,
+//!   in the same critical section that replaces the data.
+//! * **Writes are optimistic.** A write reads the current snapshot, computes
+//!   the new data *outside* any lock (merging, validating, comparing, running
+//!   user closures), and then commits only if the topic is still at the
+//!   revision it read. The lock is held for a revision comparison and a
+//!   pointer swap, never for I/O, emits or user code. A blind write that loses
+//!   the race recomputes on the new snapshot; a compare-and-set write fails
+//!   with [`Error::Conflict`].
+//! * **Notification follows the lock.** Watch receivers are woken after the
+//!   lock is released, and the caller emits the invalidation event after the
+//!   commit returns. Under concurrent writers, events of one topic may
+//!   therefore be emitted out of revision order; windows apply a snapshot only
+//!   when it is newer, so this is harmless.
+//! * **Topics are independent.** Each topic has its own channel; nothing
+//!   locks two topics at once.
+
+use std::{any::TypeId, sync::Arc};
+
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::Value;
+use tokio::sync::watch;
+
+use crate::{models::Snapshot, Error, Result, Revision, WriteOutcome};
+
+/// The Rust type behind a typed topic, and how to validate JSON against it.
+#[derive(Clone, Copy)]
+pub(crate) struct Schema {
+    pub(crate) type_id: TypeId,
+    pub(crate) type_name: &'static str,
+    normalize: fn(&Value) -> Result<Value, (String, String)>,
+}
+
+impl Schema {
+    pub(crate) fn of<T: Serialize + DeserializeOwned + 'static>() -> Self {
+        Schema {
+            type_id: TypeId::of::<T>(),
+            type_name: std::any::type_name::<T>(),
+            normalize: normalize_through::<T>,
+        }
+    }
+
+    /// Checks `data` for `topic` against the type and returns what to store,
+    /// and whether that is exactly `data`.
+    pub(crate) fn validate(&self, topic: &str, data: Value) -> Result<(Value, bool)> {
+        let stored = (self.normalize)(&data).map_err(|(path, reason)| Error::Validation {
+            topic: topic.to_owned(),
+            type_name: self.type_name,
+            path,
+            reason,
+        })?;
+        let exact = stored == data;
+        Ok((stored, exact))
+    }
+}
+
+/// Deserializes `value` into `T` and serializes it back, naming the failing field.
+fn normalize_through<T: Serialize + DeserializeOwned>(
+    value: &Value,
+) -> Result<Value, (String, String)> {
+    let typed: T = serde_path_to_error::deserialize(value)
+        .map_err(|err| (err.path().to_string(), err.inner().to_string()))?;
+    serde_json::to_value(typed).map_err(|err| (".".to_owned(), err.to_string()))
+}
+
+/// What a write proposes to store, computed from the snapshot it read.
+pub(crate) struct Proposal {
+    /// The data to store.
+    pub(crate) data: Arc<Value>,
+    /// Whether `data` is what the writer itself would compute; see [`WriteOutcome::exact`].
+    pub(crate) exact: bool,
+}
+
+/// The state of one topic. See the module documentation for the rules.
+pub(crate) struct TopicCell {
+    name: Arc<str>,
+    schema: Option<Schema>,
+    state: watch::Sender<Snapshot>,
+}
+
+impl std::fmt::Debug for TopicCell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TopicCell")
+            .field("name", &self.name)
+            .field("type", &self.schema.map(|schema| schema.type_name))
+            .field("revision", &self.state.borrow().revision)
+            .finish()
+    }
+}
+
+impl TopicCell {
+    pub(crate) fn new(name: Arc<str>, data: Value, revision: Revision, schema: Option<Schema>) -> Self {
+        let state = watch::Sender::new(Snapshot {
+            revision,
+            data: Arc::new(data),
+        });
+        TopicCell { name, schema, state }
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(crate) fn schema(&self) -> Option<&Schema> {
+        self.schema.as_ref()
+    }
+
+    /// The current data and revision, read together.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        self.state.borrow().clone()
+    }
+
+    pub(crate) fn subscribe(&self) -> watch::Receiver<Snapshot> {
+        self.state.subscribe()
+    }
+
+    /// Checks `data` against the topic's type and returns what to store, and
+    /// whether that is exactly `data`. Untyped topics store `data` unchanged.
+    pub(crate) fn validate(&self, data: Value) -> Result<(Value, bool)> {
+        match &self.schema {
+            Some(schema) => schema.validate(&self.name, data),
+            None => Ok((data, true)),
+        }
+    }
+
+    /// Runs one write: read, propose outside the lock, commit if unchanged.
+    ///
+    /// `propose` may run more than once when a blind write (`expected` is
+    /// `None`) races with another writer, like `AtomicU64::fetch_update`.
+    pub(crate) fn write(
+        &self,
+        expected: Option<Revision>,
+        mut propose: impl FnMut(&Snapshot) -> Result<Proposal>,
+    ) -> Result<WriteOutcome> {
+        loop {
+            let current = self.snapshot();
+            if let Some(expected) = expected {
+                if expected != current.revision {
+                    return Err(self.conflict(expected, current.revision));
+                }
+            }
+            let Proposal { data, exact } = propose(&current)?;
+            let unchanged = WriteOutcome {
+                revision: current.revision,
+                previous_revision: current.revision,
+                exact,
+            };
+            if Arc::ptr_eq(&data, &current.data) || *data == *current.data {
+                return Ok(unchanged);
+            }
+            match self.commit(current.revision, data)? {
+                Ok(revision) => {
+                    return Ok(WriteOutcome {
+                        revision,
+                        previous_revision: current.revision,
+                        exact,
+                    })
+                }
+                Err(moved_to) => {
+                    if let Some(expected) = expected {
+                        return Err(self.conflict(expected, moved_to));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stores `data` at the next revision if the topic is still at `base`.
+    ///
+    /// Returns `Ok(Err(current))` when another write got there first. The
+    /// replaced data is dropped after the lock is released.
+    fn commit(&self, base: Revision, data: Arc<Value>) -> Result<Result<Revision, Revision>> {
+        let mut outcome = Ok(Err(base));
+        let mut replaced = None;
+        self.state.send_if_modified(|snapshot| {
+            if snapshot.revision != base {
+                outcome = Ok(Err(snapshot.revision));
+                return false;
+            }
+            let Some(next) = snapshot.revision.next() else {
+                outcome = Err(Error::RevisionExhausted {
+                    topic: self.name.to_string(),
+                });
+                return false;
+            };
+            replaced = Some(std::mem::replace(&mut snapshot.data, data));
+            snapshot.revision = next;
+            outcome = Ok(Ok(next));
+            true
+        });
+        drop(replaced);
+        outcome
+    }
+
+    fn conflict(&self, expected: Revision, current: Revision) -> Error {
+        Error::Conflict {
+            topic: self.name.to_string(),
+            expected,
+            current,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+    use serde_json::json;
+
+    use super::*;
+
+    fn cell(data: Value) -> TopicCell {
+        TopicCell::new("t".into(), data, Revision::ZERO, None)
+    }
+
+    fn replace(cell: &TopicCell, expected: Option<Revision>, data: Value) -> Result<WriteOutcome> {
+        let data = Arc::new(data);
+        cell.write(expected, |_| Ok(Proposal { data: data.clone(), exact: true }))
+    }
+
+    #[test]
+    fn a_change_bumps_the_revision_by_exactly_one() {
+        let cell = cell(json!(1));
+        let outcome = replace(&cell, None, json!(2)).unwrap();
+        assert_eq!(outcome.previous_revision, Revision::new(0));
+        assert_eq!(outcome.revision, Revision::new(1));
+        assert_eq!(cell.snapshot().revision, Revision::new(1));
+        assert_eq!(*cell.snapshot().data, json!(2));
+    }
+
+    #[test]
+    fn writing_an_equal_value_keeps_the_revision() {
+        let cell = cell(json!({"a": [1, 2]}));
+        let outcome = replace(&cell, None, json!({"a": [1, 2]})).unwrap();
+        assert!(!outcome.changed());
+        assert_eq!(cell.snapshot().revision, Revision::ZERO);
+    }
+
+    #[test]
+    fn compare_and_set_on_a_stale_revision_is_a_conflict_and_changes_nothing() {
+        let cell = cell(json!(1));
+        replace(&cell, None, json!(2)).unwrap();
+        let err = replace(&cell, Some(Revision::ZERO), json!(3)).unwrap_err();
+        match err {
+            Error::Conflict { expected, current, .. } => {
+                assert_eq!(expected, Revision::ZERO);
+                assert_eq!(current, Revision::new(1));
+            }
+            other => panic!("expected a conflict, got {other}"),
+        }
+        assert_eq!(*cell.snapshot().data, json!(2));
+    }
+
+    #[test]
+    fn compare_and_set_with_an_equal_value_on_a_stale_revision_is_still_a_conflict() {
+        let cell = cell(json!(1));
+        replace(&cell, None, json!(2)).unwrap();
+        assert!(matches!(
+            replace(&cell, Some(Revision::ZERO), json!(2)),
+            Err(Error::Conflict { .. })
+        ));
+    }
+
+    #[test]
+    fn blind_write_that_loses_a_race_recomputes_on_the_new_snapshot() {
+        let cell = cell(json!(0));
+        let mut calls = 0;
+        let outcome = cell
+            .write(None, |snapshot| {
+                calls += 1;
+                if calls == 1 {
+                    // Another writer commits between our read and our commit.
+                    replace(&cell, None, json!(10)).unwrap();
+                }
+                let n = snapshot.data.as_i64().unwrap();
+                Ok(Proposal { data: Arc::new(json!(n + 1)), exact: true })
+            })
+            .unwrap();
+        assert_eq!(calls, 2);
+        assert_eq!(*cell.snapshot().data, json!(11));
+        assert_eq!(outcome.previous_revision, Revision::new(1));
+        assert_eq!(outcome.revision, Revision::new(2));
+    }
+
+    #[test]
+    fn an_exhausted_revision_refuses_changes_and_keeps_the_data() {
+        let cell = TopicCell::new("t".into(), json!(1), Revision::new(u64::MAX), None);
+        let err = replace(&cell, None, json!(2)).unwrap_err();
+        assert_eq!(err.code(), "REVISION_EXHAUSTED");
+        assert_eq!(*cell.snapshot().data, json!(1));
+    }
+
+    #[test]
+    fn watch_subscribers_see_the_committed_pair() {
+        let cell = cell(json!("a"));
+        let mut rx = cell.subscribe();
+        replace(&cell, None, json!("b")).unwrap();
+        assert!(rx.has_changed().unwrap());
+        let seen = rx.borrow_and_update().clone();
+        assert_eq!((seen.revision, &*seen.data), (Revision::new(1), &json!("b")));
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct Settings {
+        theme: String,
+        #[serde(default)]
+        zoom: u8,
+    }
+
+    #[test]
+    fn typed_validation_names_the_failing_field() {
+        let cell = TopicCell::new("s".into(), json!({"theme": "x"}), Revision::ZERO, Some(Schema::of::<Settings>()));
+        let err = cell.validate(json!({"theme": "dark", "zoom": "big"})).unwrap_err();
+        match &err {
+            Error::Validation { path, .. } => assert_eq!(path, "zoom"),
+            other => panic!("expected validation error, got {other}"),
+        }
+        assert!(err.to_string().contains("zoom"), "{err}");
+    }
+
+    #[test]
+    fn typed_validation_normalizes_through_the_type() {
+        let cell = TopicCell::new("s".into(), json!({"theme": "x"}), Revision::ZERO, Some(Schema::of::<Settings>()));
+        let (stored, exact) = cell.validate(json!({"theme": "dark"})).unwrap();
+        assert_eq!(stored, json!({"theme": "dark", "zoom": 0}));
+        assert!(!exact);
+        let (_, exact) = cell.validate(json!({"theme": "dark", "zoom": 2})).unwrap();
+        assert!(exact);
+    }
+}

@@ -1,0 +1,128 @@
+//! [`Topic<T>`]: a typed handle to a topic registered with a Rust type.
+
+use std::{marker::PhantomData, sync::Arc};
+
+use serde::{de::DeserializeOwned, Serialize};
+use tauri::Runtime;
+use tokio::sync::watch;
+
+use crate::{
+    models::{Snapshot, Source},
+    state_sync::{Change, StateSync},
+    topic::Proposal,
+    Result, Revision, WriteOutcome,
+};
+
+/// A topic's data as a `T`, with its revision.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypedSnapshot<T> {
+    /// The revision of `data`.
+    pub revision: Revision,
+    /// The data.
+    pub data: T,
+}
+
+/// A handle to a topic whose data is always a valid `T`.
+///
+/// Writes from windows to the topic are deserialized into `T` and rejected
+/// with [`crate::Error::Validation`], naming the failing field, when they do
+/// not fit. Obtain a handle with [`StateSync::register_typed`],
+/// [`StateSync::typed`], or [`crate::Builder::typed_topic`] followed by
+/// [`StateSync::typed`].
+///
+/// # Examples
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use tauri_plugin_state_sync::StateSyncExt;
+///
+/// #[derive(Serialize, Deserialize, Clone, Default)]
+/// struct Settings { theme: String, zoom: u8 }
+///
+/// # fn zoom_in<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> tauri_plugin_state_sync::Result<()> {
+/// let settings = app.state_sync().typed::<Settings>("settings")?;
+/// settings.update(|s| s.zoom += 1)?;
+/// println!("zoom is {}", settings.get()?.data.zoom);
+/// # Ok(()) }
+/// ```
+pub struct Topic<T, R: Runtime> {
+    sync: StateSync<R>,
+    name: Arc<str>,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T, R: Runtime> Clone for Topic<T, R> {
+    fn clone(&self) -> Self {
+        Self {
+            sync: self.sync.clone(),
+            name: self.name.clone(),
+            _type: PhantomData,
+        }
+    }
+}
+
+impl<T, R: Runtime> std::fmt::Debug for Topic<T, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Topic")
+            .field("name", &self.name)
+            .field("type", &std::any::type_name::<T>())
+            .finish()
+    }
+}
+
+impl<T, R> Topic<T, R>
+where
+    T: Serialize + DeserializeOwned + 'static,
+    R: Runtime,
+{
+    pub(crate) fn new(sync: StateSync<R>, name: Arc<str>) -> Self {
+        Self {
+            sync,
+            name,
+            _type: PhantomData,
+        }
+    }
+
+    /// The topic's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The current data as a `T`, with its revision.
+    pub fn get(&self) -> Result<TypedSnapshot<T>> {
+        let snapshot = self.sync.typed_cell::<T>(&self.name)?.snapshot();
+        Ok(TypedSnapshot {
+            revision: snapshot.revision,
+            data: T::deserialize(&*snapshot.data)?,
+        })
+    }
+
+    /// Replaces the data. A value equal to the current one changes nothing.
+    pub fn set(&self, data: &T) -> Result<WriteOutcome> {
+        self.sync.typed_cell::<T>(&self.name)?;
+        let data = serde_json::to_value(data)?;
+        self.sync
+            .write(&self.name, Change::Replace(data), None, Source::Rust)
+    }
+
+    /// Changes the data with a closure, as a compare-and-set loop.
+    ///
+    /// As with [`StateSync::update`], the closure may run more than once and
+    /// must not have side effects.
+    pub fn update(&self, mut change: impl FnMut(&mut T)) -> Result<WriteOutcome> {
+        let cell = self.sync.typed_cell::<T>(&self.name)?;
+        self.sync.commit(&cell, None, Source::Rust, |current| {
+            let mut value = T::deserialize(&*current.data)?;
+            change(&mut value);
+            Ok(Proposal {
+                data: Arc::new(serde_json::to_value(value)?),
+                exact: true,
+            })
+        })
+    }
+
+    /// A watch receiver that always holds the latest snapshot, as JSON.
+    pub fn subscribe(&self) -> Result<watch::Receiver<Snapshot>> {
+        Ok(self.sync.typed_cell::<T>(&self.name)?.subscribe())
+    }
+}

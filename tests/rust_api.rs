@@ -1,0 +1,164 @@
+//! The Rust API reached through `app.state_sync()`.
+
+mod common;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tauri_plugin_state_sync::{Builder, Error, Revision, StateSyncExt};
+
+use common::Harness;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+struct Settings {
+    theme: String,
+    #[serde(default)]
+    zoom: u8,
+}
+
+fn typed_app() -> Harness {
+    Harness::new(Builder::new().typed_topic(
+        "settings",
+        Settings {
+            theme: "light".into(),
+            zoom: 1,
+        },
+    ))
+}
+
+#[test]
+fn typed_handles_read_and_write_the_rust_type() {
+    let harness = typed_app();
+    let settings = harness.app.state_sync().typed::<Settings>("settings").unwrap();
+    assert_eq!(settings.get().unwrap().data.theme, "light");
+
+    let outcome = settings.update(|s| s.zoom += 1).unwrap();
+    assert_eq!(outcome.revision, Revision::new(1));
+    settings
+        .set(&Settings {
+            theme: "dark".into(),
+            zoom: 2,
+        })
+        .unwrap();
+    let current = settings.get().unwrap();
+    assert_eq!(current.revision, Revision::new(2));
+    assert_eq!(current.data, Settings { theme: "dark".into(), zoom: 2 });
+}
+
+#[test]
+fn a_typed_update_that_changes_nothing_keeps_the_revision() {
+    let harness = typed_app();
+    let settings = harness.app.state_sync().typed::<Settings>("settings").unwrap();
+    let outcome = settings.update(|s| s.zoom = 1).unwrap();
+    assert!(!outcome.changed());
+    assert!(harness.take_events().is_empty());
+}
+
+#[test]
+fn a_typed_handle_of_the_wrong_type_is_refused() {
+    let harness = typed_app();
+    let sync = harness.app.state_sync();
+    let err = sync.typed::<Vec<u8>>("settings").expect_err("type mismatch");
+    assert_eq!(err.code(), "TYPE_MISMATCH");
+    sync.register("loose", json!({})).unwrap();
+    assert_eq!(sync.typed::<Settings>("loose").err().unwrap().code(), "TYPE_MISMATCH");
+}
+
+#[test]
+fn untyped_writes_to_a_typed_topic_are_validated_too() {
+    let harness = typed_app();
+    let sync = harness.app.state_sync();
+    let err = sync.set("settings", json!({"theme": 7})).unwrap_err();
+    match err {
+        Error::Validation { path, .. } => assert_eq!(path, "theme"),
+        other => panic!("expected a validation error, got {other}"),
+    }
+    let err = sync.patch("settings", json!({"zoom": 999})).unwrap_err();
+    assert_eq!(err.code(), "VALIDATION_FAILED");
+    assert!(err.to_string().contains("zoom"), "{err}");
+    assert_eq!(sync.get("settings").unwrap().revision, Revision::ZERO);
+}
+
+#[test]
+fn a_window_write_that_does_not_fit_the_type_names_the_field() {
+    let harness = typed_app();
+    let main = harness.window("main", &["state-sync:default"]);
+    let err = harness
+        .invoke(&main, "set", json!({"topic": "settings", "data": {"theme": "dark", "zoom": -1}}))
+        .unwrap_err();
+    assert_eq!(err["code"], "VALIDATION_FAILED");
+    assert_eq!(err["path"], "zoom");
+    assert_eq!(harness.app.state_sync().get("settings").unwrap().revision, Revision::ZERO);
+}
+
+#[test]
+fn update_bumps_the_revision_only_when_the_value_changes() {
+    let harness = Harness::new(Builder::new().topic("counter", 0));
+    let sync = harness.app.state_sync();
+    assert!(!sync.update("counter", |_| {}).unwrap().changed());
+    let outcome = sync
+        .update("counter", |v| *v = json!(v.as_i64().unwrap() + 5))
+        .unwrap();
+    assert_eq!((outcome.previous_revision, outcome.revision), (Revision::ZERO, Revision::new(1)));
+    assert_eq!(*sync.get("counter").unwrap().data, json!(5));
+}
+
+#[test]
+fn operations_on_unknown_topics_fail_without_creating_them() {
+    let harness = Harness::new(Builder::new());
+    let sync = harness.app.state_sync();
+    assert_eq!(sync.get("ghost").unwrap_err().code(), "UNKNOWN_TOPIC");
+    assert_eq!(sync.set("ghost", 1).unwrap_err().code(), "UNKNOWN_TOPIC");
+    assert_eq!(sync.patch("ghost", json!({})).unwrap_err().code(), "UNKNOWN_TOPIC");
+    assert_eq!(sync.update("ghost", |_| {}).unwrap_err().code(), "UNKNOWN_TOPIC");
+    assert_eq!(sync.remove("ghost").unwrap_err().code(), "UNKNOWN_TOPIC");
+    assert!(sync.subscribe("ghost").is_err());
+    assert!(sync.topics().is_empty());
+}
+
+#[test]
+fn a_patch_that_is_not_an_object_is_refused() {
+    let harness = Harness::new(Builder::new().topic("t", json!({"a": 1})));
+    let sync = harness.app.state_sync();
+    for patch in [json!(null), json!(1), json!("x"), json!([1])] {
+        assert_eq!(sync.patch("t", patch).unwrap_err().code(), "INVALID_PATCH");
+    }
+    assert_eq!(sync.get("t").unwrap().revision, Revision::ZERO);
+}
+
+#[test]
+fn registering_a_taken_or_malformed_name_fails() {
+    let harness = Harness::new(Builder::new().topic("t", 1));
+    let sync = harness.app.state_sync();
+    assert_eq!(sync.register("t", 2).unwrap_err().code(), "TOPIC_EXISTS");
+    assert_eq!(sync.register("", 2).unwrap_err().code(), "INVALID_TOPIC");
+    assert_eq!(*sync.get("t").unwrap().data, json!(1));
+}
+
+#[test]
+fn a_builder_with_a_duplicate_topic_fails_setup() {
+    let context = tauri::test::mock_context(tauri::test::noop_assets());
+    let result = tauri::test::mock_builder()
+        .plugin(Builder::new().topic("t", 1).topic("t", 2).build())
+        .build(context);
+    let err = result.expect_err("setup must fail");
+    assert!(err.to_string().contains("already registered"), "{err}");
+}
+
+#[test]
+fn subscribers_see_the_latest_snapshot() {
+    let harness = Harness::new(Builder::new().topic("t", 0));
+    let sync = harness.app.state_sync();
+    let mut rx = sync.subscribe("t").unwrap();
+    for n in 1..=3 {
+        sync.set("t", n).unwrap();
+    }
+    let seen = tauri::async_runtime::block_on(async {
+        rx.changed().await.unwrap();
+        rx.borrow_and_update().clone()
+    });
+    assert_eq!((seen.revision, &*seen.data), (Revision::new(3), &json!(3)));
+
+    sync.remove("t").unwrap();
+    let closed = tauri::async_runtime::block_on(rx.changed());
+    assert!(closed.is_err(), "removing a topic closes its channel");
+}
