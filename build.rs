@@ -1,4 +1,12 @@
-const COMMANDS: &[&str] = &["patch", "set", "snapshot", "snapshots", "topics"];
+const COMMANDS: &[&str] = &[
+    "flush",
+    "patch",
+    "persistence_errors",
+    "set",
+    "snapshot",
+    "snapshots",
+    "topics",
+];
 
 fn main() {
     tauri_plugin::Builder::new(COMMANDS).build();

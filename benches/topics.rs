@@ -13,9 +13,9 @@ fn small() -> Value {
     json!({"theme": "dark", "lang": "en", "zoom": 1, "flag": false})
 }
 
-/// About 1 MB of JSON: 8,000 todo items and a flag.
+/// About 1 MB of JSON: 10,000 todo items and a flag.
 fn large() -> Value {
-    let items: Vec<Value> = (0..8_000)
+    let items: Vec<Value> = (0..10_000)
         .map(|i| json!({"id": i, "title": format!("todo item number {i:>6} with some padding text"), "done": i % 3 == 0, "tags": ["work", "home"]}))
         .collect();
     json!({"items": items, "flag": false})

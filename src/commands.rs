@@ -15,6 +15,7 @@ use tauri::{
 
 use crate::{
     models::{Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
+    persistence::PersistenceError,
     state_sync::Change,
     Error, Result, Revision, StateSyncExt,
 };
@@ -117,4 +118,22 @@ pub(crate) async fn patch<R: Runtime>(
     sync.check_payload(&args.patch)?;
     let expected = expected(args.expected_revision)?;
     sync.write(&args.topic, Change::Merge(args.patch), expected, source(&webview))
+}
+
+#[command]
+pub(crate) async fn flush<R: Runtime>(app: AppHandle<R>) -> Result<()> {
+    let flushing = app.clone();
+    tauri::async_runtime::spawn_blocking(move || flushing.state_sync().flush())
+        .await
+        .map_err(|err| Error::Persistence {
+            topic: String::new(),
+            message: format!("the flush task failed: {err}"),
+        })?
+}
+
+#[command]
+pub(crate) async fn persistence_errors<R: Runtime>(
+    app: AppHandle<R>,
+) -> Result<Vec<PersistenceError>> {
+    Ok(app.state_sync().persistence_errors())
 }

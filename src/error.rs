@@ -107,6 +107,15 @@ pub enum Error {
         /// The type that was asked for.
         requested: &'static str,
     },
+    /// A persisted topic could not be saved. Its data in memory is intact;
+    /// the save is retried on the next change and at exit.
+    #[error("could not save topic `{topic}`: {message}")]
+    Persistence {
+        /// The topic concerned.
+        topic: String,
+        /// The I/O error.
+        message: String,
+    },
     /// A Rust value could not be turned into JSON or back.
     #[error("serialization failed: {0}")]
     Serialization(#[from] serde_json::Error),
@@ -127,6 +136,7 @@ impl Error {
             Error::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             Error::RevisionExhausted { .. } => "REVISION_EXHAUSTED",
             Error::TypeMismatch { .. } => "TYPE_MISMATCH",
+            Error::Persistence { .. } => "PERSISTENCE_FAILED",
             Error::Serialization(_) => "SERIALIZATION",
         }
     }
@@ -150,7 +160,8 @@ impl Serialize for Error {
             | Error::TopicExists { topic }
             | Error::InvalidPatch { topic, .. }
             | Error::RevisionExhausted { topic }
-            | Error::TypeMismatch { topic, .. } => map.serialize_entry("topic", topic)?,
+            | Error::TypeMismatch { topic, .. }
+            | Error::Persistence { topic, .. } => map.serialize_entry("topic", topic)?,
             Error::Conflict {
                 topic,
                 expected,

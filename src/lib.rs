@@ -34,17 +34,20 @@
 
 #![warn(missing_docs)]
 
+use std::{collections::HashMap, path::PathBuf, sync::Arc, time::Duration};
+
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 use tauri::{
     plugin::{Builder as PluginBuilder, TauriPlugin},
-    Manager, Runtime,
+    Manager, RunEvent, Runtime,
 };
 
 mod commands;
 mod error;
 mod invalidation;
 mod models;
+mod persistence;
 mod registry;
 mod revision;
 mod state_sync;
@@ -56,11 +59,13 @@ pub use models::{
     Invalidation, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome, INVALIDATION_EVENT,
     RUST_SOURCE_ID,
 };
+pub use persistence::{Persistence, PersistenceError, ProblemKind, PERSISTENCE_ERROR_EVENT};
 pub use registry::{validate_topic_name, MAX_TOPIC_LEN};
 pub use revision::Revision;
 pub use state_sync::{StateSync, DEFAULT_MAX_PAYLOAD_BYTES};
 pub use typed::{Topic, TypedSnapshot};
 
+use persistence::saver::{Persister, Settings, Start};
 use topic::Schema;
 
 /// Access to [`StateSync`] from any [`Manager`]: an `App`, `AppHandle`,
@@ -94,15 +99,34 @@ struct Declared {
     schema: Option<Schema>,
 }
 
-/// Configures the plugin: the topics that exist from the start, and limits.
+/// Configures the plugin: the topics that exist from the start, which of
+/// them are saved to disk, and limits.
 ///
 /// Mistakes found while building (a malformed or duplicate topic name, an
-/// initial value that does not serialize) make the app's setup fail with the
-/// corresponding [`Error`].
-#[derive(Default)]
+/// initial value that does not serialize, persistence asked for an undeclared
+/// topic) make the app's setup fail with the corresponding [`Error`].
 pub struct Builder {
     topics: Vec<Declared>,
-    max_payload_bytes: Option<usize>,
+    persist: HashMap<String, Persistence>,
+    persist_dir: PathBuf,
+    save_debounce: Duration,
+    save_max_wait: Duration,
+    on_persistence_error: Option<persistence::saver::Hook>,
+    max_payload_bytes: usize,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            topics: Vec::new(),
+            persist: HashMap::new(),
+            persist_dir: PathBuf::from("state-sync"),
+            save_debounce: Duration::from_millis(250),
+            save_max_wait: Duration::from_secs(2),
+            on_persistence_error: None,
+            max_payload_bytes: DEFAULT_MAX_PAYLOAD_BYTES,
+        }
+    }
 }
 
 impl Builder {
@@ -169,42 +193,148 @@ impl Builder {
         self
     }
 
+    /// Saves the declared topic `name` to disk and restores it at start.
+    ///
+    /// The topic is loaded during setup, before any window can fetch it, and
+    /// its revision continues from the saved one. See [`Persistence`] for
+    /// schema versions, migrations and omitted keys.
+    #[must_use]
+    pub fn persist(mut self, name: impl Into<String>, options: Persistence) -> Self {
+        self.persist.insert(name.into(), options);
+        self
+    }
+
+    /// The directory of the persisted topics' files, one `<topic>.json` each.
+    ///
+    /// A relative path is resolved as `tauri-plugin-store` resolves store
+    /// paths: against the app data directory. Defaults to `state-sync`.
+    #[must_use]
+    pub fn persist_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.persist_dir = dir.into();
+        self
+    }
+
+    /// How long a persisted topic must stay unchanged before it is saved.
+    /// Defaults to 250 ms.
+    #[must_use]
+    pub fn save_debounce(mut self, quiet: Duration) -> Self {
+        self.save_debounce = quiet;
+        self
+    }
+
+    /// The longest a changed persisted topic waits for its save while changes
+    /// keep coming. Defaults to 2 s.
+    #[must_use]
+    pub fn save_max_wait(mut self, limit: Duration) -> Self {
+        self.save_max_wait = limit;
+        self
+    }
+
+    /// Calls `hook` with every problem loading or saving a persisted topic,
+    /// in addition to logging it and emitting [`PERSISTENCE_ERROR_EVENT`].
+    ///
+    /// Load problems are reported during setup, before windows exist; windows
+    /// can ask for them with the `persistence_errors` command.
+    #[must_use]
+    pub fn on_persistence_error(
+        mut self,
+        hook: impl Fn(&PersistenceError) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_persistence_error = Some(Arc::new(hook));
+        self
+    }
+
     /// Limits the serialized size of one write from a window (`set` data or
     /// `patch` body). Larger writes fail with [`Error::PayloadTooLarge`].
     /// Writes from Rust are not limited. Defaults to
     /// [`DEFAULT_MAX_PAYLOAD_BYTES`] (8 MiB).
     #[must_use]
     pub fn max_payload_bytes(mut self, limit: usize) -> Self {
-        self.max_payload_bytes = Some(limit);
+        self.max_payload_bytes = limit;
         self
     }
 
     /// Builds the plugin, named `state-sync`.
     pub fn build<R: Runtime>(self) -> TauriPlugin<R> {
-        let Builder {
-            topics,
-            max_payload_bytes,
-        } = self;
         PluginBuilder::new("state-sync")
             .invoke_handler(tauri::generate_handler![
+                commands::flush,
                 commands::patch,
+                commands::persistence_errors,
                 commands::set,
                 commands::snapshot,
                 commands::snapshots,
                 commands::topics,
             ])
             .setup(move |app, _api| {
-                let sync = StateSync::new(
-                    app.clone(),
-                    max_payload_bytes.unwrap_or(DEFAULT_MAX_PAYLOAD_BYTES),
-                );
-                for declared in topics {
-                    let initial = declared.initial.map_err(Error::from)?;
-                    sync.insert(&declared.name, initial, declared.schema, false)?;
-                }
-                app.manage(sync);
+                let sync = self.into_state(app)?;
+                app.manage(sync.clone());
+                sync.start_saving();
                 Ok(())
             })
+            .on_event(|app, event| {
+                if let RunEvent::Exit = event {
+                    if let Some(sync) = app.try_state::<StateSync<R>>() {
+                        sync.flush_on_exit();
+                    }
+                }
+            })
             .build()
+    }
+
+    /// Loads persisted topics and registers every declared topic.
+    fn into_state<R: Runtime>(self, app: &tauri::AppHandle<R>) -> Result<StateSync<R>> {
+        let Builder {
+            topics,
+            mut persist,
+            persist_dir,
+            save_debounce,
+            save_max_wait,
+            on_persistence_error,
+            max_payload_bytes,
+        } = self;
+        let dir = if persist.is_empty() {
+            persist_dir
+        } else {
+            tauri_plugin_store::resolve_store_path(app, &persist_dir).map_err(|err| {
+                Error::Persistence {
+                    topic: String::new(),
+                    message: format!("cannot resolve {}: {err}", persist_dir.display()),
+                }
+            })?
+        };
+        let mut persister = Persister::new(Settings {
+            dir,
+            debounce: save_debounce,
+            max_wait: save_max_wait,
+            hook: on_persistence_error,
+        });
+        let mut starts = Vec::with_capacity(topics.len());
+        for declared in topics {
+            validate_topic_name(&declared.name)?;
+            let initial = declared.initial?;
+            let start = match persist.remove(&declared.name) {
+                Some(options) => persister.load(
+                    app,
+                    &declared.name,
+                    options,
+                    initial,
+                    declared.schema.as_ref(),
+                ),
+                None => Start {
+                    data: initial,
+                    revision: Revision::ZERO,
+                },
+            };
+            starts.push((declared.name, start, declared.schema));
+        }
+        if let Some(name) = persist.into_keys().next() {
+            return Err(Error::UnknownTopic { topic: name });
+        }
+        let sync = StateSync::new(app.clone(), max_payload_bytes, persister);
+        for (name, start, schema) in starts {
+            sync.insert(&name, start.data, start.revision, schema, false)?;
+        }
+        Ok(sync)
     }
 }

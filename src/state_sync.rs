@@ -9,6 +9,7 @@ use tokio::sync::watch;
 
 use crate::{
     invalidation,
+    persistence::{saver::Persister, PersistenceError},
     models::{Invalidation, Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
     registry::Registry,
     topic::{Proposal, Schema, TopicCell},
@@ -42,6 +43,7 @@ pub struct StateSync<R: Runtime> {
 struct Inner<R: Runtime> {
     app: AppHandle<R>,
     registry: Registry,
+    persister: Arc<Persister>,
     max_payload_bytes: usize,
 }
 
@@ -63,11 +65,12 @@ impl<R: Runtime> std::fmt::Debug for StateSync<R> {
 }
 
 impl<R: Runtime> StateSync<R> {
-    pub(crate) fn new(app: AppHandle<R>, max_payload_bytes: usize) -> Self {
+    pub(crate) fn new(app: AppHandle<R>, max_payload_bytes: usize, persister: Persister) -> Self {
         Self {
             inner: Arc::new(Inner {
                 app,
                 registry: Registry::default(),
+                persister: Arc::new(persister),
                 max_payload_bytes,
             }),
         }
@@ -120,7 +123,7 @@ impl<R: Runtime> StateSync<R> {
     /// if the name is taken.
     pub fn register(&self, topic: &str, initial: impl Serialize) -> Result<Snapshot> {
         let data = serde_json::to_value(initial)?;
-        self.insert(topic, data, None, true)
+        self.insert(topic, data, Revision::ZERO, None, true)
     }
 
     /// Registers a new typed topic at run time and returns its handle.
@@ -146,7 +149,7 @@ impl<R: Runtime> StateSync<R> {
         T: Serialize + DeserializeOwned + 'static,
     {
         let data = serde_json::to_value(initial)?;
-        self.insert(topic, data, Some(Schema::of::<T>()), true)?;
+        self.insert(topic, data, Revision::ZERO, Some(Schema::of::<T>()), true)?;
         self.typed(topic)
     }
 
@@ -267,6 +270,28 @@ impl<R: Runtime> StateSync<R> {
         Ok(self.cell(topic)?.subscribe())
     }
 
+    /// Saves every persisted topic that changed since its last save, and
+    /// returns once the files are durable.
+    ///
+    /// Saves also happen on their own, debounced after changes, and at exit.
+    /// This does blocking file I/O: call it from a blocking context (the
+    /// `flush` command runs it on a blocking thread).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Persistence`] for the first topic that could not be saved;
+    /// every failure is also reported as a [`PersistenceError`].
+    pub fn flush(&self) -> Result<()> {
+        self.inner
+            .persister
+            .flush(&self.inner.app, false, |topic| self.cell(topic))
+    }
+
+    /// The problems met so far loading or saving persisted topics.
+    pub fn persistence_errors(&self) -> Vec<PersistenceError> {
+        self.inner.persister.problems()
+    }
+
     /// The configured limit on one write from a window, in bytes.
     pub fn max_payload_bytes(&self) -> usize {
         self.inner.max_payload_bytes
@@ -276,6 +301,7 @@ impl<R: Runtime> StateSync<R> {
         &self,
         topic: &str,
         data: Value,
+        revision: Revision,
         schema: Option<Schema>,
         announce: bool,
     ) -> Result<Snapshot> {
@@ -283,7 +309,7 @@ impl<R: Runtime> StateSync<R> {
             Some(schema) => schema.validate(topic, data)?.0,
             None => data,
         };
-        let snapshot = self.inner.registry.insert(topic, data, Revision::ZERO, schema)?;
+        let snapshot = self.inner.registry.insert(topic, data, revision, schema)?;
         if announce {
             self.announce(topic, snapshot.revision, &Source::Rust);
         }
@@ -379,8 +405,25 @@ impl<R: Runtime> StateSync<R> {
         );
     }
 
-    fn cell(&self, topic: &str) -> Result<Arc<TopicCell>> {
+    pub(crate) fn cell(&self, topic: &str) -> Result<Arc<TopicCell>> {
         self.inner.registry.get(topic)
+    }
+
+    /// Starts saving persisted topics; called once at setup.
+    pub(crate) fn start_saving(&self) {
+        self.inner
+            .persister
+            .start(&self.inner.app, |topic| self.cell(topic));
+    }
+
+    /// Writes every persisted topic with a lease ending at its revision, so
+    /// the next start resumes exactly there.
+    pub(crate) fn flush_on_exit(&self) {
+        // Failures are reported by the persister; there is no caller to tell.
+        let _ = self
+            .inner
+            .persister
+            .flush(&self.inner.app, true, |topic| self.cell(topic));
     }
 }
 
