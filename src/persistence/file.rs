@@ -168,6 +168,29 @@ pub(crate) fn save(
     out.commit()
 }
 
+/// Deletes temporary files that a save killed mid-way left next to `path`
+/// (`.<name>.<6 random characters>`, as `atomic-write-file` names them).
+/// Runs at load, before this process saves the topic.
+pub(crate) fn remove_stale_temporaries(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let file_name = file_name.to_string_lossy();
+        let is_temporary = file_name
+            .strip_prefix(&prefix)
+            .is_some_and(|suffix| suffix.len() == 6 && suffix.bytes().all(|b| b.is_ascii_alphanumeric()));
+        if is_temporary {
+            if let Err(err) = fs::remove_file(entry.path()) {
+                log::warn!("state-sync: could not remove stale {}: {err}", entry.path().display());
+            }
+        }
+    }
+}
+
 /// Moves an unusable file out of the way, keeping it, and returns where to.
 pub(crate) fn move_aside(path: &Path, kind: ProblemKind) -> io::Result<PathBuf> {
     let stamp = std::time::SystemTime::now()

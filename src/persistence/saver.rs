@@ -137,6 +137,7 @@ impl Persister {
         let settings = self.settings.as_ref().expect("persister has settings");
         let path = Self::path_of(&settings.dir, topic);
         let mut saving = true;
+        file::remove_stale_temporaries(&path);
         let start = match file::load(&path, &options, schema, topic) {
             Ok(None) => Start {
                 data: initial,

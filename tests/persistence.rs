@@ -1,0 +1,398 @@
+//! Durable topics: restore across restarts, debounced saves, flush at exit,
+//! migrations, and recovery from unusable files.
+
+mod common;
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tauri::{Manager, WebviewUrl, WebviewWindowBuilder};
+
+use tauri_plugin_state_sync::{
+    Builder, Persistence, PersistenceError, ProblemKind, Revision, StateSyncExt,
+};
+
+use common::Harness;
+
+/// A fresh, empty directory for one test.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("state-sync-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    dir
+}
+
+fn file_of(dir: &Path, topic: &str) -> PathBuf {
+    dir.join(format!("{topic}.json"))
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&fs::read(path).expect("read the topic file")).expect("valid JSON")
+}
+
+fn settings_builder(dir: &Path, options: Persistence) -> Builder {
+    Builder::new()
+        .topic("settings", json!({"theme": "light", "token": "default-token"}))
+        .topic("scratch", json!({}))
+        .persist("settings", options)
+        .persist_dir(dir)
+}
+
+/// Runs the event loop and closes every window once it is running, so the
+/// loop ends the way a real app does and delivers `RunEvent::Exit` to the
+/// plugin.
+fn exit_cleanly(harness: Harness) {
+    WebviewWindowBuilder::new(&harness.app, "closing", WebviewUrl::default())
+        .build()
+        .unwrap();
+    harness.app.run_return(|app, event| {
+        if let tauri::RunEvent::Ready = event {
+            for window in app.webview_windows().into_values() {
+                window.destroy().unwrap();
+            }
+        }
+    });
+}
+
+/// Polls `condition` every 10 ms for up to `limit`, naming what it waited for.
+fn wait_for(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !condition() {
+        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn data_and_revision_survive_a_clean_restart() {
+    let dir = temp_dir("clean-restart");
+    let harness = Harness::new(settings_builder(&dir, Persistence::new()));
+    let sync = harness.app.state_sync();
+    sync.patch("settings", json!({"theme": "dark"})).unwrap();
+    sync.patch("settings", json!({"lang": "fr"})).unwrap();
+    sync.set("scratch", json!({"not": "saved"})).unwrap();
+    exit_cleanly(harness);
+
+    let saved = read_json(&file_of(&dir, "settings"));
+    assert_eq!(saved["revision"], "2");
+    assert_eq!(saved["lease"], "2", "a clean exit gives up the lease");
+    assert!(!file_of(&dir, "scratch").exists(), "topics that do not opt in are not saved");
+
+    let harness = Harness::new(settings_builder(&dir, Persistence::new()));
+    let restored = harness.app.state_sync().get("settings").unwrap();
+    assert_eq!(restored.revision, Revision::new(2));
+    assert_eq!(*restored.data, json!({"theme": "dark", "lang": "fr", "token": "default-token"}));
+    assert_eq!(*harness.app.state_sync().get("scratch").unwrap().data, json!({}));
+}
+
+#[test]
+fn a_window_first_snapshot_is_already_the_restored_state() {
+    let dir = temp_dir("first-snapshot");
+    let harness = Harness::new(settings_builder(&dir, Persistence::new()));
+    harness.app.state_sync().patch("settings", json!({"theme": "dark"})).unwrap();
+    exit_cleanly(harness);
+
+    let harness = Harness::new(settings_builder(&dir, Persistence::new()));
+    let window = harness.window("main", &["state-sync:default"]);
+    let first = harness.invoke(&window, "snapshot", json!({"topic": "settings"})).unwrap();
+    assert_eq!(first["revision"], "1");
+    assert_eq!(first["data"]["theme"], "dark");
+}
+
+/// Race: the app crashes after handing out revisions it never saved; the
+/// next run must not hand out those numbers again for other contents.
+#[test]
+fn after_a_crash_revisions_resume_above_anything_the_crashed_run_could_use() {
+    let dir = temp_dir("crash");
+    let harness = Harness::new(settings_builder(&dir, Persistence::new()));
+    let sync = harness.app.state_sync();
+    sync.patch("settings", json!({"theme": "dark"})).unwrap();
+    sync.flush().unwrap();
+    sync.patch("settings", json!({"theme": "unsaved"})).unwrap();
+    let crashed_at = sync.get("settings").unwrap().revision;
+    drop(harness); // no exit event: a crash
+
+    let harness = Harness::new(settings_builder(&dir, Persistence::new()));
+    let restored = harness.app.state_sync().get("settings").unwrap();
+    assert_eq!(restored.data["theme"], "dark", "the last saved state comes back");
+    assert!(restored.revision > crashed_at, "{} must exceed {crashed_at}", restored.revision);
+    assert!(restored.revision.get() > 1 << 20, "it resumes above the saved lease");
+}
+
+#[test]
+fn omitted_keys_never_reach_the_disk_and_come_back_from_the_default() {
+    let dir = temp_dir("omit");
+    let options = || Persistence::new().omit_keys(["token"]);
+    let harness = Harness::new(settings_builder(&dir, options()));
+    harness.app.state_sync().patch("settings", json!({"token": "s3cret", "theme": "dark"})).unwrap();
+    harness.app.state_sync().flush().unwrap();
+    let text = fs::read_to_string(file_of(&dir, "settings")).unwrap();
+    assert!(!text.contains("s3cret"), "{text}");
+    drop(harness);
+
+    let harness = Harness::new(settings_builder(&dir, options()));
+    let restored = harness.app.state_sync().get("settings").unwrap();
+    assert_eq!(restored.data["theme"], "dark");
+    assert_eq!(restored.data["token"], "default-token");
+}
+
+#[test]
+fn saves_are_debounced_and_bounded_by_the_maximum_wait() {
+    let dir = temp_dir("debounce");
+    let builder = settings_builder(&dir, Persistence::new())
+        .save_debounce(Duration::from_millis(100))
+        .save_max_wait(Duration::from_millis(400));
+    let harness = Harness::new(builder);
+    let sync = harness.app.state_sync();
+    let path = file_of(&dir, "settings");
+    let saved_revision = || read_json(&path)["revision"].as_str().unwrap().to_owned();
+    assert_eq!(saved_revision(), "0", "setup writes the file once to take its lease");
+
+    // Writes every 20 ms keep the debounce from firing; the maximum wait
+    // forces a save while they continue.
+    let start = Instant::now();
+    let mut saved_while_writing = false;
+    let mut n = 0;
+    while start.elapsed() < Duration::from_millis(1500) {
+        n += 1;
+        sync.patch("settings", json!({"n": n})).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        saved_while_writing |= saved_revision() != "0";
+    }
+    assert!(saved_while_writing, "max wait must force a save during a stream of writes");
+
+    // Once writes stop, the debounced save catches up with the last one.
+    let last = sync.get("settings").unwrap().revision.to_string();
+    wait_for("the debounced save of the last write", Duration::from_secs(5), || saved_revision() == last);
+}
+
+#[test]
+fn no_write_is_lost_between_the_last_save_and_exit() {
+    let dir = temp_dir("exit-flush");
+    let builder = settings_builder(&dir, Persistence::new()).save_debounce(Duration::from_secs(60)).save_max_wait(Duration::from_secs(60));
+    let harness = Harness::new(builder);
+    let sync = harness.app.state_sync().clone();
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let sync = sync.clone();
+            std::thread::spawn(move || {
+                for i in 0..250 {
+                    sync.patch("settings", json!({ format!("w{w}"): i })).unwrap();
+                    if i % 50 == 0 {
+                        sync.flush().unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    let last = sync.get("settings").unwrap();
+    drop(sync);
+    exit_cleanly(harness);
+
+    let saved = read_json(&file_of(&dir, "settings"));
+    assert_eq!(saved["revision"], last.revision.to_string());
+    assert_eq!(saved["data"], *last.data);
+    for w in 0..4 {
+        assert_eq!(saved["data"][format!("w{w}")], 249);
+    }
+}
+
+#[test]
+fn the_flush_command_saves_from_a_window() {
+    let dir = temp_dir("flush-command");
+    let builder = settings_builder(&dir, Persistence::new()).save_debounce(Duration::from_secs(60)).save_max_wait(Duration::from_secs(60));
+    let harness = Harness::new(builder);
+    let window = harness.window("main", &["state-sync:default"]);
+    harness.invoke(&window, "patch", json!({"topic": "settings", "patch": {"theme": "dark"}})).unwrap();
+    assert_eq!(read_json(&file_of(&dir, "settings"))["revision"], "0");
+    assert_eq!(harness.invoke(&window, "flush", json!({})).unwrap(), Value::Null);
+    assert_eq!(read_json(&file_of(&dir, "settings"))["revision"], "1");
+}
+
+#[test]
+fn chained_migrations_bring_an_old_file_up_to_date() {
+    let dir = temp_dir("migrate");
+    fs::create_dir_all(&dir).unwrap();
+    let path = file_of(&dir, "settings");
+    fs::write(&path, r#"{"data": {"dark": true}, "revision": "7", "schemaVersion": 1}"#).unwrap();
+    let options = Persistence::new()
+        .version(3)
+        .migration(1, |data| Ok(json!({"theme": if data["dark"] == true { "dark" } else { "light" }})))
+        .migration(2, |mut data| {
+            data["fontSize"] = json!(14);
+            Ok(data)
+        });
+    let harness = Harness::new(settings_builder(&dir, options));
+    let restored = harness.app.state_sync().get("settings").unwrap();
+    assert_eq!(*restored.data, json!({"theme": "dark", "fontSize": 14}));
+    assert_eq!(restored.revision, Revision::new(7));
+    assert_eq!(read_json(&path)["schemaVersion"], 3, "the file is rewritten at the new version");
+    assert!(harness.app.state_sync().persistence_errors().is_empty());
+}
+
+type Seen = Arc<Mutex<Vec<PersistenceError>>>;
+
+fn with_hook(builder: Builder) -> (Builder, Seen) {
+    let seen: Seen = Arc::default();
+    let sink = seen.clone();
+    (builder.on_persistence_error(move |problem| sink.lock().unwrap().push(problem.clone())), seen)
+}
+
+#[test]
+fn a_failing_migration_reports_keeps_the_file_untouched_and_starts_from_default() {
+    let dir = temp_dir("migrate-fail");
+    fs::create_dir_all(&dir).unwrap();
+    let path = file_of(&dir, "settings");
+    let original = br#"{"data": {"dark": "maybe"}, "revision": "3", "schemaVersion": 1}"#;
+    fs::write(&path, original).unwrap();
+    let options = Persistence::new()
+        .version(2)
+        .migration(1, |data| match data["dark"].as_bool() {
+            Some(dark) => Ok(json!({"theme": if dark { "dark" } else { "light" }})),
+            None => Err(format!("`dark` is not a boolean: {}", data["dark"]).into()),
+        });
+    let (builder, seen) = with_hook(settings_builder(&dir, options));
+    let harness = Harness::new(builder);
+    let sync = harness.app.state_sync();
+
+    assert_eq!(sync.get("settings").unwrap().data["theme"], "light", "the default");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].kind, ProblemKind::Migration);
+    assert!(seen[0].message.contains("not a boolean"), "{}", seen[0].message);
+    assert_eq!(seen[0].moved_to, None);
+
+    let window = harness.window("main", &["state-sync:read"]);
+    let listed = harness.invoke(&window, "persistence_errors", json!({})).unwrap();
+    assert_eq!(listed[0]["kind"], "migration");
+    assert_eq!(listed[0]["topic"], "settings");
+
+    sync.patch("settings", json!({"theme": "dark"})).unwrap();
+    sync.flush().unwrap();
+    assert_eq!(fs::read(&path).unwrap(), original, "the original file is untouched");
+}
+
+#[test]
+fn a_file_from_a_newer_schema_is_left_alone() {
+    let dir = temp_dir("newer");
+    fs::create_dir_all(&dir).unwrap();
+    let path = file_of(&dir, "settings");
+    let original = br#"{"data": {"theme": "dark"}, "revision": "9", "schemaVersion": 4}"#;
+    fs::write(&path, original).unwrap();
+    let (builder, seen) = with_hook(settings_builder(&dir, Persistence::new().version(2)));
+    let harness = Harness::new(builder);
+    assert_eq!(harness.app.state_sync().get("settings").unwrap().data["theme"], "light");
+    assert!(harness.app.state_sync().get("settings").unwrap().revision > Revision::new(9));
+    assert_eq!(seen.lock().unwrap()[0].kind, ProblemKind::NewerSchema);
+    exit_cleanly(harness);
+    assert_eq!(fs::read(&path).unwrap(), original);
+}
+
+fn assert_recovers_from(name: &str, bytes: &[u8], kind: ProblemKind) {
+    let dir = temp_dir(name);
+    fs::create_dir_all(&dir).unwrap();
+    let path = file_of(&dir, "settings");
+    fs::write(&path, bytes).unwrap();
+    let (builder, seen) = with_hook(settings_builder(&dir, Persistence::new()));
+    let harness = Harness::new(builder);
+
+    let snapshot = harness.app.state_sync().get("settings").unwrap();
+    assert_eq!(snapshot.data["theme"], "light", "{name}: starts from the default");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{name}: {seen:?}");
+    assert_eq!(seen[0].kind, kind, "{name}");
+    let moved_to = seen[0].moved_to.as_ref().expect("the bad file is moved aside");
+    assert_eq!(fs::read(moved_to).unwrap(), bytes, "{name}: the bad file is kept as it was");
+    assert_eq!(read_json(&path)["data"]["theme"], "light", "{name}: a fresh file replaces it");
+    assert_eq!(harness.app.state_sync().persistence_errors(), seen);
+}
+
+#[test]
+fn a_corrupted_file_is_moved_aside_and_the_topic_starts_from_default() {
+    assert_recovers_from("corrupt", b"\x00\x00\x00\x00garbage", ProblemKind::Corrupt);
+}
+
+#[test]
+fn a_truncated_file_is_moved_aside_and_the_topic_starts_from_default() {
+    let full = br#"{"data": {"theme": "dark", "lang": "en"}, "revision": "4", "lease": "4", "schemaVersion": 1}"#;
+    assert_recovers_from("truncated", &full[..full.len() / 2], ProblemKind::Corrupt);
+}
+
+#[test]
+fn an_empty_file_is_moved_aside_and_the_topic_starts_from_default() {
+    assert_recovers_from("empty", b"", ProblemKind::Corrupt);
+}
+
+#[derive(Serialize, Deserialize)]
+struct Volume {
+    level: u8,
+}
+
+#[test]
+fn persisted_data_that_no_longer_fits_its_type_is_treated_as_corruption() {
+    let dir = temp_dir("typed");
+    fs::create_dir_all(&dir).unwrap();
+    let path = file_of(&dir, "volume");
+    let bytes = br#"{"data": {"level": 900}, "revision": "2", "schemaVersion": 1}"#;
+    fs::write(&path, bytes).unwrap();
+    let seen: Seen = Arc::default();
+    let sink = seen.clone();
+    let builder = Builder::new()
+        .typed_topic("volume", Volume { level: 5 })
+        .persist("volume", Persistence::new())
+        .persist_dir(&dir)
+        .on_persistence_error(move |p| sink.lock().unwrap().push(p.clone()));
+    let harness = Harness::new(builder);
+    let volume = harness.app.state_sync().typed::<Volume>("volume").unwrap();
+    assert_eq!(volume.get().unwrap().data.level, 5);
+    assert!(volume.get().unwrap().revision > Revision::new(2), "revisions still move forward");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen[0].kind, ProblemKind::InvalidData);
+    assert!(seen[0].message.contains("level"), "{}", seen[0].message);
+    assert_eq!(fs::read(seen[0].moved_to.as_ref().unwrap()).unwrap(), bytes);
+}
+
+#[test]
+fn a_missing_directory_is_created() {
+    let dir = temp_dir("missing-dir").join("several/levels/deep");
+    let harness = Harness::new(settings_builder(&dir, Persistence::new()));
+    harness.app.state_sync().patch("settings", json!({"theme": "dark"})).unwrap();
+    harness.app.state_sync().flush().unwrap();
+    assert_eq!(read_json(&file_of(&dir, "settings"))["data"]["theme"], "dark");
+}
+
+#[test]
+fn persisting_an_undeclared_topic_fails_setup() {
+    let result = tauri::test::mock_builder()
+        .plugin(Builder::new().persist("ghost", Persistence::new()).persist_dir(temp_dir("ghost")).build())
+        .build(tauri::test::mock_context(tauri::test::noop_assets()));
+    let err = result.expect_err("setup must fail");
+    assert!(err.to_string().contains("ghost"), "{err}");
+}
+
+#[test]
+fn the_official_store_api_reads_the_files() {
+    use tauri_plugin_store::StoreExt;
+
+    let dir = temp_dir("store-api");
+    let app = tauri::test::mock_builder()
+        .plugin(tauri_plugin_store::Builder::new().build())
+        .plugin(settings_builder(&dir, Persistence::new()).build())
+        .build(tauri::test::mock_context(tauri::test::noop_assets()))
+        .unwrap();
+    app.state_sync().patch("settings", json!({"theme": "dark"})).unwrap();
+    app.state_sync().flush().unwrap();
+
+    let store = app.store(file_of(&dir, "settings")).unwrap();
+    assert_eq!(store.get("data").unwrap()["theme"], "dark");
+    assert_eq!(store.get("revision").unwrap(), "1");
+    store.close_resource();
+}
