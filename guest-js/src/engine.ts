@@ -1,0 +1,295 @@
+/**
+ * The sync engine: one per topic, independent of the transport.
+ *
+ * Where a change goes: an invalidation event (or a focus, an interval, a
+ * `refresh()`) requests a fetch; fetches are coalesced (one in flight, one
+ * queued) and retried; every result, like every own-write adoption and any
+ * future pushed delta, becomes an {@link Action} for the one reducer,
+ * {@link Engine.dispatch}, which passes it through the one gate,
+ * {@link isNewer}, before listeners see it.
+ *
+ * @module
+ */
+import { invalid, toStateSyncError, type StateSyncError } from './errors'
+import { isNewer, isRevision, mergePatch, noop } from './protocol'
+import type { Invalidation, Revision, Snapshot } from './protocol'
+import { retry, type RetryOptions } from './retry'
+import { limit, type Throttling } from './throttle'
+
+/**
+ * Where an error happened:
+ * - `subscribe`: the event listener could not be set up;
+ * - `snapshot`: a fetch failed after its retries;
+ * - `protocol`: an event or snapshot broke the protocol (bad revision);
+ * - `apply`: a listener (or compat `applier`) threw;
+ * - `write`: a `set`, `patch` or `update` failed.
+ *
+ * @example
+ * const phase: SyncPhase = 'snapshot'
+ */
+export type SyncPhase = 'subscribe' | 'snapshot' | 'protocol' | 'apply' | 'write'
+
+/**
+ * What `onError` and the logger receive.
+ *
+ * @example
+ * const onError = (ctx: SyncErrorContext) => console.warn(ctx.topic, ctx.phase, ctx.error.code)
+ */
+export interface SyncErrorContext {
+  phase: SyncPhase
+  topic: string
+  error: StateSyncError
+}
+
+/**
+ * A pluggable logger; `console` fits.
+ *
+ * @example
+ * const logger: Logger = { error: (message, ctx) => myLog.error(message, ctx) }
+ */
+export interface Logger {
+  error(message: string, context?: unknown): void
+}
+
+/**
+ * The source of invalidations for one topic (`@statesync/core`'s `InvalidationSubscriber`).
+ *
+ * @example
+ * const subscriber: InvalidationSubscriber = { subscribe: async (h) => bus.on('settings', h) }
+ */
+export interface InvalidationSubscriber {
+  subscribe(handler: (event: Invalidation) => void): Promise<() => void>
+}
+
+/**
+ * The source of snapshots for one topic (`@statesync/core`'s `SnapshotProvider`).
+ *
+ * @example
+ * const provider: SnapshotProvider<number> = { getSnapshot: async () => ({ revision: '1', data: 1 }) }
+ */
+export interface SnapshotProvider<T> {
+  getSnapshot(): Promise<Snapshot<T>>
+}
+
+/**
+ * Options of {@link createEngine}.
+ *
+ * @example
+ * const options: EngineOptions<number> = { topic: 'counter', subscriber, provider, throttling: { debounceMs: 20 } }
+ */
+export interface EngineOptions<T> {
+  /** The topic's name, used in error reports. */
+  topic: string
+  subscriber: InvalidationSubscriber
+  provider: SnapshotProvider<T>
+  /** Return `false` to ignore an event (it is checked after the revision gate). */
+  shouldRefresh?: (event: Invalidation) => boolean
+  throttling?: Throttling
+  retry?: RetryOptions
+  /** Called once per error; an `onError` that throws is ignored. */
+  onError?: (context: SyncErrorContext) => void
+  /** Receives every error too; without `onError` and `logger`, errors go to `console.error`. */
+  logger?: Logger
+  /** Refetch when the window regains focus or becomes visible (default `true`). */
+  resyncOnFocus?: boolean
+  /** Also refetch on this interval, in ms (default: off). */
+  resyncIntervalMs?: number
+}
+
+/**
+ * A state change for the reducer, whatever its origin:
+ * - `snapshot`: the full data at `revision` (a pulled or pushed snapshot);
+ * - `change`: the result of a write from `from` to `revision`, either a full
+ *   `set` value or a merge `patch` (an own write's outcome, or a pushed delta);
+ *   applies only when the local state is exactly at `from`.
+ *
+ * Either way the data reaches listeners only through the gate {@link isNewer}.
+ *
+ * @example
+ * engine.dispatch({ type: 'change', from: '3', revision: '4', kind: 'patch', value: { theme: 'dark' } })
+ */
+export type Action<T> =
+  | { type: 'snapshot'; revision: Revision; data: T }
+  | { type: 'change'; from: Revision; revision: Revision; kind: 'set' | 'patch'; value: unknown }
+
+/**
+ * One topic's engine. Created by {@link createEngine}.
+ *
+ * @example
+ * const engine = createEngine({ topic: 'counter', subscriber, provider })
+ * await engine.start()
+ * engine.get()?.data
+ */
+export interface Engine<T> {
+  /** Subscribes, then fetches. Resolves when hydrated; idempotent. */
+  start(): Promise<void>
+  /** Final and idempotent: unsubscribes, and nothing applies afterwards. */
+  stop(): void
+  /** Resolves once the local state is at least as new as the backend was when called. */
+  refresh(): Promise<void>
+  /** The current state, or `undefined` before hydration. */
+  get(): Snapshot<T> | undefined
+  /** Calls `listener` after every change of the state; returns the unsubscribe. */
+  subscribe(listener: (state: Snapshot<T>) => void): () => void
+  /** The reducer: applies `action` if the gate lets it; returns whether it did. */
+  dispatch(action: Action<T>): boolean
+  /** Notes that the backend is at `revision` (an event, a write outcome); fetches if that is newer. */
+  invalidate(revision: Revision): void
+  /** Reports an error under `phase` and returns it as a {@link StateSyncError}. */
+  report(phase: SyncPhase, error: unknown): StateSyncError
+  /**
+   * Runs an own write: events that arrive meanwhile (its echo may come before
+   * its outcome) only note their revision; when `task` settles, a fetch is
+   * requested if they are still ahead of the local state.
+   */
+  hold<R>(task: () => Promise<R>): Promise<R>
+}
+
+/**
+ * Creates the engine for one topic. Transport-agnostic: {@link topic} wires it
+ * to Tauri, {@link createRevisionSync} to any subscriber and provider.
+ *
+ * @example
+ * const engine = createEngine<number>({
+ *   topic: 'counter',
+ *   subscriber: { subscribe: async (handler) => bus.on(handler) },
+ *   provider: { getSnapshot: () => fetchCounter() },
+ * })
+ * engine.subscribe(({ revision, data }) => render(data))
+ * await engine.start()
+ */
+export function createEngine<T>(options: EngineOptions<T>): Engine<T> {
+  const { topic, subscriber, provider, onError, logger, shouldRefresh, resyncIntervalMs } = options
+  const listeners = new Set<(state: Snapshot<T>) => void>()
+  let state: Snapshot<T> | undefined
+  let wanted: Revision | undefined // the newest revision an event announced
+  let stopped = false
+  let started: Promise<void> | undefined
+  let current: Promise<void> | undefined // the fetch in flight
+  let queued: Promise<void> | undefined // the fetch that starts after it
+  let unsubscribe: (() => void) | undefined
+  let interval: ReturnType<typeof setInterval> | undefined
+  let holds = 0 // own writes in flight: their echo must not cause a fetch
+
+  const report = (phase: SyncPhase, e: unknown) => {
+    const error = toStateSyncError(e)
+    const context = { phase, topic, error }
+    try {
+      onError?.(context)
+      ;(logger ?? (onError ? undefined : console))?.error('state-sync: ' + phase, context)
+    } catch {
+      // an onError or logger that throws must not break the engine
+    }
+    return error
+  }
+
+  const dispatch = (action: Action<T>): boolean => {
+    if (stopped) return false
+    let data: T
+    if (action.type === 'snapshot') data = action.data
+    else if (state?.revision === action.from)
+      data = action.kind === 'set' ? (action.value as T) : mergePatch(state.data, action.value)
+    else return false
+    if (!isNewer(action.revision, state?.revision)) return false // the one gate
+    const next = (state = { revision: action.revision, data })
+    for (const listener of [...listeners]) {
+      try {
+        listener(next)
+      } catch (e) {
+        report('apply', e)
+      }
+    }
+    return true
+  }
+
+  const load = async () => {
+    for (let stale = 0; !stopped; ) {
+      const target = wanted
+      let snapshot: Snapshot<T>
+      try {
+        snapshot = await retry(() => provider.getSnapshot(), () => !stopped, options.retry)
+      } catch (e) {
+        if (stopped) return
+        throw report('snapshot', e)
+      }
+      if (!isRevision(snapshot?.revision)) throw report('protocol', invalid(snapshot?.revision))
+      dispatch({ type: 'snapshot', revision: snapshot.revision, data: snapshot.data })
+      // A snapshot older than the event that caused this fetch: fetch again, up to a bound.
+      if (!target || !isNewer(target, state?.revision) || ++stale > 3) return
+    }
+  }
+
+  // At most one fetch in flight and one queued; a request while one is in
+  // flight joins the queued fetch, which starts only after the current one
+  // settles, so a caller never resolves on a fetch that began before it asked.
+  const request = (): Promise<void> =>
+    current
+      ? (queued ??= current.then(noop, noop).then(() => ((queued = undefined), request())))
+      : (current = load().finally(() => (current = undefined)))
+
+  const background = () => void request().catch(noop)
+  const trigger = limit(background, options.throttling)
+  const heal = () => {
+    if (globalThis.document?.visibilityState !== 'hidden') background()
+  }
+  const healOn = (method: 'addEventListener' | 'removeEventListener') => {
+    if (options.resyncOnFocus !== false && typeof window !== 'undefined') {
+      window[method]('focus', heal)
+      document[method]('visibilitychange', heal)
+    }
+  }
+
+  // Notes that the backend is at `revision` and requests a fetch if that is
+  // newer than the local state; deferred while own writes are in flight.
+  const invalidate = (revision: Revision, event?: Invalidation) => {
+    if (stopped) return
+    if (!isRevision(revision)) return void report('protocol', invalid(revision))
+    if (!isNewer(revision, state?.revision) || (event && shouldRefresh && !shouldRefresh(event))) return
+    if (isNewer(revision, wanted)) wanted = revision
+    if (!holds) trigger()
+  }
+
+  const hold = async <R>(task: () => Promise<R>): Promise<R> => {
+    holds++
+    try {
+      return await task()
+    } finally {
+      // Events that came during the write and are still ahead of us: fetch now.
+      if (!--holds && wanted && isNewer(wanted, state?.revision)) trigger()
+    }
+  }
+
+  const start = async () => {
+    try {
+      unsubscribe = await subscriber.subscribe((event) => invalidate(event?.revision, event))
+    } catch (e) {
+      throw report('subscribe', e)
+    }
+    if (stopped) return unsubscribe()
+    healOn('addEventListener')
+    if (resyncIntervalMs) interval = setInterval(heal, resyncIntervalMs)
+    await request()
+  }
+
+  return {
+    start: () => (started ??= start()),
+    stop() {
+      if (stopped) return
+      stopped = true
+      unsubscribe?.()
+      clearInterval(interval)
+      healOn('removeEventListener')
+      listeners.clear()
+    },
+    refresh: request,
+    get: () => state,
+    subscribe(listener) {
+      listeners.add(listener)
+      return () => void listeners.delete(listener)
+    },
+    dispatch,
+    invalidate,
+    report,
+    hold,
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The typed error every failure of this package reaches the caller as.
+ *
+ * @module
+ */
+import type { Revision } from './protocol'
+
+/**
+ * The details each error code carries, beside `code` and `message`.
+ *
+ * The first twelve codes are the plugin's (see "Errors" in `docs/protocol.md`).
+ * The others are raised on the window side:
+ * - `FORBIDDEN`: Tauri refused the command before the plugin saw it, because
+ *   the window's capabilities do not allow it (Tauri rejects with a plain
+ *   string containing "not allowed"; the string is the `message`).
+ * - `IPC`: any other failure of the call itself (another plain-string
+ *   rejection, or an exception thrown by a custom provider).
+ * - `PROTOCOL`: the other side answered with something that breaks the
+ *   protocol, such as a revision that is not a canonical string.
+ * - `TIMEOUT`: one attempt took longer than `retry.timeoutMs`.
+ * - `STOPPED`: the handle was stopped before it was hydrated.
+ *
+ * @example
+ * const d: ErrorDetails['REVISION_CONFLICT'] = { topic: 't', expectedRevision: '1', currentRevision: '2' }
+ */
+export interface ErrorDetails {
+  UNKNOWN_TOPIC: { topic: string }
+  INVALID_TOPIC: { topic: string }
+  TOPIC_EXISTS: { topic: string }
+  REVISION_CONFLICT: { topic: string; expectedRevision: Revision; currentRevision: Revision }
+  INVALID_REVISION: { value: string }
+  INVALID_ARGUMENT: { argument?: string }
+  INVALID_PATCH: { topic: string }
+  VALIDATION_FAILED: { topic: string; path: string }
+  PAYLOAD_TOO_LARGE: { size: number; limit: number }
+  REVISION_EXHAUSTED: { topic: string }
+  TYPE_MISMATCH: { topic: string }
+  SERIALIZATION: Record<string, never>
+  FORBIDDEN: Record<string, never>
+  IPC: { cause?: unknown }
+  PROTOCOL: { value?: unknown }
+  TIMEOUT: Record<string, never>
+  STOPPED: Record<string, never>
+}
+
+/**
+ * Every error code: branch on it with `switch (error.code)`.
+ *
+ * @example
+ * const retryable = (code: StateSyncErrorCode) => code === 'IPC' || code === 'TIMEOUT'
+ */
+export type StateSyncErrorCode = keyof ErrorDetails
+
+/**
+ * The error every command, write and fetch rejects with. `code` is stable and
+ * meant for branching; `message` is for people; `details` holds the other
+ * fields the plugin sent (for example `currentRevision` of a conflict).
+ *
+ * A newer plugin may send a code this version does not list; it is passed
+ * through unchanged.
+ *
+ * @example
+ * try {
+ *   await settings.set(next, { expectedRevision: '3' })
+ * } catch (e) {
+ *   if (isStateSyncError(e, 'REVISION_CONFLICT')) console.log(e.details.currentRevision)
+ * }
+ */
+export class StateSyncError<C extends StateSyncErrorCode = StateSyncErrorCode> extends Error {
+  /** The stable, machine-readable code. */
+  declare readonly code: C
+  /** The fields of the error beside `code` and `message`. */
+  declare readonly details: ErrorDetails[C]
+
+  /**
+   * @example
+   * new StateSyncError('TIMEOUT', 'timeout')
+   */
+  constructor(code: C, message: string, details = {} as ErrorDetails[C]) {
+    super(message)
+    this.name = 'StateSyncError'
+    Object.assign(this, { code, details })
+  }
+}
+
+/**
+ * Whether `error` is a {@link StateSyncError}, optionally with the given code;
+ * narrows `details` to that code's fields.
+ *
+ * @example
+ * if (isStateSyncError(e, 'VALIDATION_FAILED')) highlight(e.details.path)
+ */
+export const isStateSyncError = <C extends StateSyncErrorCode>(
+  error: unknown,
+  code?: C,
+): error is StateSyncError<C> =>
+  error instanceof StateSyncError && (code === undefined || error.code === code)
+
+/**
+ * Turns anything a command or provider rejected with into a {@link StateSyncError}:
+ * the plugin's `{ code, message, ...details }` keeps its code and details,
+ * Tauri's plain-string ACL denial ("... not allowed ...") becomes `FORBIDDEN`,
+ * anything else becomes `IPC` with the original as `details.cause`.
+ *
+ * @example
+ * toStateSyncError({ code: 'UNKNOWN_TOPIC', message: 'unknown topic `x`', topic: 'x' }).details.topic // 'x'
+ * toStateSyncError('state-sync.set not allowed. Plugin not found').code // 'FORBIDDEN'
+ */
+export function toStateSyncError(error: unknown): StateSyncError {
+  if (error instanceof StateSyncError) return error
+  if (typeof error === 'string')
+    return new StateSyncError(/ not allowed/.test(error) ? 'FORBIDDEN' : 'IPC', error)
+  const { code, message, ...details } = (error ?? {}) as Record<string, unknown>
+  return typeof code === 'string'
+    ? new StateSyncError(code as StateSyncErrorCode, String(message ?? code), details as never)
+    : new StateSyncError('IPC', String(message ?? error), { cause: error })
+}
+
+/**
+ * The `PROTOCOL` error for a revision (of an event, snapshot or write outcome)
+ * that is not a canonical revision string; `details.value` is what was received.
+ *
+ * @example
+ * throw invalid(42)
+ */
+export const invalid = (value: unknown): StateSyncError<'PROTOCOL'> =>
+  new StateSyncError('PROTOCOL', 'invalid revision', { value })

@@ -1,0 +1,58 @@
+/**
+ * tauri-plugin-state-sync-api: Rust-owned state, kept in sync in every window.
+ *
+ * @example
+ * import { topic } from 'tauri-plugin-state-sync-api'
+ * const settings = topic<{ theme: string }>('settings')
+ * await settings.ready
+ * await settings.patch({ theme: 'dark' })
+ *
+ * @module
+ */
+import type { InvalidationSubscriber, SnapshotProvider } from './engine'
+import { getSnapshot, onInvalidate } from './tauri'
+
+export { topic } from './topic'
+export type { TopicHandle, TopicOptions, WriteOptions } from './topic'
+export { createEngine } from './engine'
+export type {
+  Action,
+  Engine,
+  EngineOptions,
+  InvalidationSubscriber,
+  Logger,
+  SnapshotProvider,
+  SyncErrorContext,
+  SyncPhase,
+} from './engine'
+export { createRevisionSync } from './compat'
+export type { RevisionSyncHandle, RevisionSyncOptions, SnapshotApplier } from './compat'
+export { StateSyncError, isStateSyncError, toStateSyncError } from './errors'
+export type { ErrorDetails, StateSyncErrorCode } from './errors'
+export { INVALIDATION_EVENT, RUST_SOURCE_ID, isNewer, isRevision, mergePatch } from './protocol'
+export type { Invalidation, MergePatch, Revision, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome } from './protocol'
+export { command, getSnapshot, getSnapshots, listTopics, onInvalidate, tauri, write } from './tauri'
+export type { Transport } from './tauri'
+export type { RetryOptions } from './retry'
+export type { Throttling } from './throttle'
+
+/**
+ * An {@link InvalidationSubscriber} for one topic over the plugin's shared
+ * Tauri event listener (the counterpart of `@statesync/tauri`'s subscriber).
+ *
+ * @example
+ * const subscriber = createTauriSubscriber('settings')
+ */
+export const createTauriSubscriber = (topic: string): InvalidationSubscriber => ({
+  subscribe: (handler) => onInvalidate(topic, handler),
+})
+
+/**
+ * A {@link SnapshotProvider} for one topic over the plugin's `snapshot` command.
+ *
+ * @example
+ * const provider = createTauriProvider<Settings>('settings')
+ */
+export const createTauriProvider = <T>(topic: string): SnapshotProvider<T> => ({
+  getSnapshot: () => getSnapshot<T>(topic),
+})

@@ -1,0 +1,176 @@
+/**
+ * The wire protocol of tauri-plugin-state-sync, mirrored one for one from the
+ * Rust `models.rs`. The rules are specified in `docs/protocol.md` and pinned by
+ * `docs/protocol-vectors.json`, which the tests replay.
+ *
+ * @module
+ */
+
+/**
+ * A revision: the canonical decimal form of a `u64`, as a string.
+ *
+ * Never convert it with `Number()`: values above 2^53 lose precision. Compare
+ * revisions with {@link isNewer}.
+ *
+ * @example
+ * const r: Revision = '9007199254740993'
+ */
+export type Revision = string
+
+/**
+ * A topic's data together with its revision (`@statesync/core`'s `SnapshotEnvelope`).
+ *
+ * @example
+ * const s: Snapshot<{ theme: string }> = { revision: '3', data: { theme: 'dark' } }
+ */
+export interface Snapshot<T = unknown> {
+  /** The revision of `data`. */
+  revision: Revision
+  /** The topic's data at `revision`. */
+  data: T
+}
+
+/**
+ * One entry of the `snapshots` command.
+ *
+ * @example
+ * const s: TopicSnapshot = { topic: 'counter', revision: '1', data: 1 }
+ */
+export interface TopicSnapshot<T = unknown> extends Snapshot<T> {
+  /** The topic's name. */
+  topic: string
+}
+
+/**
+ * A topic's name and current revision, as listed by the `topics` command.
+ *
+ * @example
+ * const t: TopicInfo = { topic: 'settings', revision: '3' }
+ */
+export interface TopicInfo {
+  /** The topic's name. */
+  topic: string
+  /** Its current revision. */
+  revision: Revision
+}
+
+/**
+ * The payload of {@link INVALIDATION_EVENT} (`@statesync/core`'s `InvalidationEvent`).
+ * It carries no data: "`topic` is now at `revision`; fetch if you are behind".
+ *
+ * @example
+ * const e: Invalidation = { topic: 'settings', revision: '3', sourceId: 'main' }
+ */
+export interface Invalidation {
+  /** The topic that changed. */
+  topic: string
+  /** The revision it changed to. */
+  revision: Revision
+  /** The label of the writing webview, or {@link RUST_SOURCE_ID}. */
+  sourceId: string
+}
+
+/**
+ * What a `set` or `patch` did. See "The write outcome" in `docs/protocol.md`.
+ *
+ * @example
+ * const o: WriteOutcome = { revision: '4', previousRevision: '3', exact: true }
+ */
+export interface WriteOutcome {
+  /** The revision after the write; equal to `previousRevision` when nothing changed. */
+  revision: Revision
+  /** The revision the write was applied on top of. */
+  previousRevision: Revision
+  /** Whether the plugin stored exactly what was sent (or the exact merge of the patch). */
+  exact: boolean
+}
+
+/**
+ * An RFC 7396 JSON merge patch for data of type `T`: keys replace, nested
+ * objects merge, `null` deletes a key.
+ *
+ * @example
+ * const p: MergePatch<{ theme: string; font?: { size: number } }> = { font: null }
+ */
+export type MergePatch<T> = T extends readonly unknown[]
+  ? T
+  : T extends object
+    ? { [K in keyof T]?: MergePatch<T[K]> | null }
+    : T
+
+/**
+ * The name of the event the plugin emits after every change.
+ *
+ * @example
+ * import { listen } from '@tauri-apps/api/event'
+ * await listen<Invalidation>(INVALIDATION_EVENT, (e) => console.log(e.payload.revision))
+ */
+export const INVALIDATION_EVENT = 'state-sync://invalidate'
+
+/**
+ * The `sourceId` of changes made from Rust. Webview labels cannot contain `@`.
+ *
+ * @example
+ * if (event.sourceId === RUST_SOURCE_ID) console.log('changed by the app')
+ */
+export const RUST_SOURCE_ID = '@rust'
+
+const U64_MAX = '18446744073709551615'
+
+/**
+ * Whether `value` is a canonical revision string: digits only, no leading zero
+ * (except `"0"`), at most `u64::MAX`. JSON numbers are refused.
+ *
+ * @example
+ * isRevision('42') // true
+ * isRevision('042') // false
+ * isRevision(42) // false
+ */
+export const isRevision = (value: unknown): value is Revision =>
+  typeof value === 'string' &&
+  /^(0|[1-9]\d{0,19})$/.test(value) &&
+  (value.length < 20 || value <= U64_MAX)
+
+/**
+ * The one gate: whether `incoming` is strictly newer than `local`. Anything is
+ * newer than `undefined` (no state yet), so the first snapshot always applies.
+ * Compares canonical strings without `Number()`: longer is larger, equal
+ * lengths compare character by character.
+ *
+ * @example
+ * isNewer('10', '9') // true
+ * isNewer('9', '9') // false
+ * isNewer('0', undefined) // true
+ */
+export const isNewer = (incoming: Revision, local: Revision | undefined): boolean =>
+  local === undefined ||
+  incoming.length > local.length ||
+  (incoming.length === local.length && incoming > local)
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/**
+ * Applies an RFC 7396 merge patch to `target` and returns the result, without
+ * modifying either argument.
+ *
+ * @example
+ * mergePatch({ a: 'b', c: { d: 1 } }, { a: null, c: { e: 2 } }) // { c: { d: 1, e: 2 } }
+ */
+export function mergePatch<T>(target: T, patch: unknown): T {
+  if (!isObject(patch)) return patch as T
+  const out: Record<string, unknown> = isObject(target) ? { ...target } : {}
+  for (const key in patch) {
+    if (patch[key] === null) delete out[key]
+    else out[key] = mergePatch(out[key], patch[key])
+  }
+  return out as T
+}
+
+/**
+ * Does nothing; the shared no-op callback.
+ *
+ * @example
+ * promise.catch(noop)
+ */
+export const noop = (): void => {}

@@ -1,0 +1,124 @@
+/**
+ * The Tauri transport: the plugin's commands, and one shared event listener
+ * for all topics.
+ *
+ * @module
+ */
+import { invoke } from '@tauri-apps/api/core'
+import { listen, type UnlistenFn } from '@tauri-apps/api/event'
+import { toStateSyncError } from './errors'
+import { INVALIDATION_EVENT, noop } from './protocol'
+import type { Invalidation, Revision, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome } from './protocol'
+
+/**
+ * What {@link topic} needs from the other side: invalidations, snapshots and
+ * writes. {@link tauri} is the implementation over the plugin; tests and other
+ * hosts can provide their own.
+ *
+ * @example
+ * const settings = topic<Settings>('settings', { transport: tauri })
+ */
+export interface Transport {
+  /** Calls `handler` with every invalidation of `topic`; resolves with the unsubscribe once events flow. */
+  subscribe(topic: string, handler: (event: Invalidation) => void): Promise<() => void>
+  /** Fetches the topic's snapshot. */
+  snapshot<T>(topic: string): Promise<Snapshot<T>>
+  /** Writes with `set` or `patch`; `expectedRevision` makes it a compare-and-set. */
+  write(topic: string, kind: 'set' | 'patch', value: unknown, expectedRevision?: Revision): Promise<WriteOutcome>
+}
+
+/**
+ * Calls `plugin:state-sync|<command>`; rejects with a {@link StateSyncError}.
+ *
+ * @example
+ * const { revision, data } = await command<Snapshot>('snapshot', { topic: 'settings' })
+ */
+export const command = <R>(name: string, args: Record<string, unknown>): Promise<R> =>
+  invoke<R>('plugin:state-sync|' + name, args).catch((e: unknown) => {
+    throw toStateSyncError(e)
+  })
+
+const handlers = new Map<string, Set<(event: Invalidation) => void>>()
+let listening: Promise<UnlistenFn> | undefined
+
+/**
+ * Calls `handler` with every invalidation of `topic`. All topics share one
+ * Tauri listener, acquired with the first subscriber and released with the
+ * last. Resolves, with the unsubscribe function, once events are flowing.
+ *
+ * @example
+ * const off = await onInvalidate('settings', (e) => console.log(e.revision, e.sourceId))
+ * off()
+ */
+export function onInvalidate(topic: string, handler: (event: Invalidation) => void): Promise<() => void> {
+  const set = handlers.get(topic) ?? new Set()
+  handlers.set(topic, set.add(handler))
+  const acquired = (listening ??= listen<Invalidation>(INVALIDATION_EVENT, ({ payload }) => {
+    handlers.get(payload?.topic)?.forEach((h) => h(payload))
+  }))
+  const off = () => {
+    // `delete` is false on a second call, which makes `off` idempotent.
+    if (set.delete(handler) && !set.size && handlers.delete(topic) && !handlers.size) {
+      listening?.then((unlisten) => unlisten(), noop)
+      listening = undefined
+    }
+  }
+  return acquired.then(
+    () => off,
+    (e: unknown) => {
+      off()
+      throw toStateSyncError(e)
+    },
+  )
+}
+
+/**
+ * Fetches one topic's snapshot (`snapshot` command).
+ *
+ * @example
+ * const { revision, data } = await getSnapshot<{ theme: string }>('settings')
+ */
+export const getSnapshot = <T>(topic: string): Promise<Snapshot<T>> => command('snapshot', { topic })
+
+/**
+ * Writes a topic (`set` or `patch` command); `expectedRevision` makes it a compare-and-set.
+ *
+ * @example
+ * const outcome = await write('settings', 'patch', { theme: 'dark' }, '3')
+ */
+export const write = (
+  topic: string,
+  kind: 'set' | 'patch',
+  value: unknown,
+  expectedRevision?: Revision,
+): Promise<WriteOutcome> =>
+  command(kind, {
+    topic,
+    [kind === 'set' ? 'data' : 'patch']: value,
+    expectedRevision, // JSON leaves it out when undefined
+  })
+
+/**
+ * Fetches several snapshots at once (`snapshots` command), in the order asked.
+ *
+ * @example
+ * const [settings, counter] = await getSnapshots(['settings', 'counter'])
+ */
+export const getSnapshots = (topics: string[]): Promise<TopicSnapshot[]> => command('snapshots', { topics })
+
+/**
+ * Lists all topics with their revisions, sorted by name (`topics` command).
+ *
+ * @example
+ * for (const { topic, revision } of await listTopics()) console.log(topic, revision)
+ */
+export const listTopics = (): Promise<TopicInfo[]> => command('topics', {})
+
+/**
+ * The {@link Transport} over the plugin's commands and its shared event listener;
+ * the default of {@link topic}.
+ *
+ * @example
+ * const counter = topic<number>('counter', { transport: tauri })
+ */
+export const tauri: Transport = { subscribe: onInvalidate, snapshot: getSnapshot, write }

@@ -1,0 +1,130 @@
+/**
+ * The everyday API: `topic<T>(name)`, one engine wired to the Tauri transport,
+ * plus writes from the window.
+ *
+ * @module
+ */
+import { createEngine, type EngineOptions } from './engine'
+import { invalid, StateSyncError } from './errors'
+import { isRevision, noop } from './protocol'
+import type { MergePatch, Revision, Snapshot, WriteOutcome } from './protocol'
+import { tauri, type Transport } from './tauri'
+
+/**
+ * Options of a write.
+ *
+ * @example
+ * await settings.set(next, { expectedRevision: '3' })
+ */
+export interface WriteOptions {
+  /** Compare-and-set: apply only if the topic is still at this revision. */
+  expectedRevision?: Revision
+}
+
+/**
+ * Options of {@link topic}: those of the engine, except what the Tauri
+ * transport provides.
+ *
+ * @example
+ * const counter = topic<number>('counter', { throttling: { throttleMs: 50 }, resyncIntervalMs: 60_000 })
+ */
+export interface TopicOptions<T> extends Omit<EngineOptions<T>, 'topic' | 'subscriber' | 'provider'> {
+  /** Where events, snapshots and writes go (default: {@link tauri}, the plugin). */
+  transport?: Transport
+}
+
+/**
+ * A live, typed view of one topic. See {@link topic}.
+ *
+ * @example
+ * const settings: TopicHandle<{ theme: string }> = topic('settings')
+ */
+export interface TopicHandle<T> {
+  /**
+   * Resolves once the first snapshot is applied. Rejects if the first load
+   * fails (the handle keeps healing on focus, interval and events, and
+   * `subscribe` sees the state once it arrives) or if the handle is stopped first.
+   */
+  readonly ready: Promise<void>
+  /** The current `{ revision, data }`, or `undefined` before `ready`. */
+  get(): Snapshot<T> | undefined
+  /** Calls `listener` after every change; returns the unsubscribe function. */
+  subscribe(listener: (state: Snapshot<T>) => void): () => void
+  /** Replaces the data. */
+  set(data: T, options?: WriteOptions): Promise<WriteOutcome>
+  /** Merges an RFC 7396 patch into the data; `null` deletes a key. */
+  patch(patch: MergePatch<T>, options?: WriteOptions): Promise<WriteOutcome>
+  /**
+   * Read-modify-write with compare-and-set: `fn` gets a copy of the current
+   * data and returns the new data; on `REVISION_CONFLICT` the state is
+   * refreshed and `fn` runs again, at most `attempts` times in all (default 5).
+   */
+  update(fn: (data: T) => T, options?: { attempts?: number }): Promise<WriteOutcome>
+  /** Fetches now; resolves once the state is at least as new as the backend was when called. */
+  refresh(): Promise<void>
+  /** Stops syncing. Final and idempotent. */
+  stop(): void
+}
+
+/**
+ * Opens a live view of the topic `name`: subscribes to its invalidations,
+ * fetches it, keeps it up to date, and writes to it.
+ *
+ * @example
+ * interface Settings { theme: 'light' | 'dark'; lang: string }
+ * const settings = topic<Settings>('settings')
+ * await settings.ready
+ * settings.subscribe(({ data }) => applyTheme(data.theme))
+ * await settings.patch({ theme: 'dark' })
+ * await settings.update((s) => ({ ...s, lang: 'fr' }))
+ * settings.stop()
+ */
+export function topic<T>(name: string, options: TopicOptions<T> = {}): TopicHandle<T> {
+  const { transport = tauri } = options
+  const engine = createEngine<T>({
+    ...options,
+    topic: name,
+    subscriber: { subscribe: (handler) => transport.subscribe(name, handler) },
+    provider: { getSnapshot: () => transport.snapshot<T>(name) },
+  })
+
+  const send = (kind: 'set' | 'patch', value: unknown, o: WriteOptions = {}) =>
+    engine.hold(async () => {
+      const outcome = await transport.write(name, kind, value, o.expectedRevision)
+      if (!isRevision(outcome?.revision)) throw invalid(outcome?.revision)
+      // Own echo: adopt the result without a fetch when the new state is known
+      // exactly (see "Own-echo rule" in docs/protocol.md); otherwise treat the
+      // outcome like an event: fetch if the backend is ahead of us.
+      const { exact, previousRevision: from, revision } = outcome
+      if (!(exact && engine.dispatch({ type: 'change', from, revision, kind, value }))) engine.invalidate(revision)
+      return outcome
+    })
+  const failed = (e: unknown): never => {
+    throw engine.report('write', e)
+  }
+  const write = (kind: 'set' | 'patch', value: unknown, o?: WriteOptions) => send(kind, value, o).catch(failed)
+
+  const ready = engine.start().then(() => {
+    if (!engine.get()) throw new StateSyncError('STOPPED', 'stopped')
+  })
+  ready.catch(noop) // awaiting `ready` is optional; its failure is reported through onError too
+
+  // The engine's get, subscribe, refresh and stop, plus the writes.
+  return Object.assign(engine, {
+    ready,
+    set: (data: T, o?: WriteOptions) => write('set', data, o),
+    patch: (patch: MergePatch<T>, o?: WriteOptions) => write('patch', patch, o),
+    async update(fn: (data: T) => T, { attempts = 5 } = {}) {
+      for (let i = 1; ; i++) {
+        try {
+          const { revision, data } = engine.get() ?? (await ready, engine.get()!)
+          return await send('set', fn(structuredClone(data)), { expectedRevision: revision })
+        } catch (e) {
+          // Conflicts are retried on a fresh state; only the final failure is reported.
+          if (i >= attempts || (e as StateSyncError).code !== 'REVISION_CONFLICT') return failed(e)
+          await engine.refresh()
+        }
+      }
+    },
+  })
+}

@@ -1,0 +1,610 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createEngine, type EngineOptions, type SyncErrorContext } from '../src/engine'
+import { StateSyncError } from '../src/errors'
+import type { Snapshot } from '../src/protocol'
+import { flush, manual } from './support/manual'
+
+beforeEach(() => {
+  vi.useFakeTimers()
+})
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+function setup(options: Partial<EngineOptions<number>> = {}) {
+  const src = manual<number>()
+  const errors: SyncErrorContext[] = []
+  const engine = createEngine<number>({
+    topic: 't',
+    subscriber: src.subscriber,
+    provider: src.provider,
+    onError: (ctx) => errors.push(ctx),
+    retry: { attempts: 1 },
+    ...options,
+  })
+  const applied: Snapshot<number>[] = []
+  engine.subscribe((s) => applied.push(s))
+  return { src, engine, errors, applied, revisions: () => applied.map((s) => s.revision) }
+}
+
+describe('gate', () => {
+  it('applies the first snapshot whatever its revision, even "0"', async () => {
+    const { src, engine, applied } = setup()
+    const started = engine.start()
+    await flush()
+    src.answer('0', 7)
+    await started
+    expect(applied).toEqual([{ revision: '0', data: 7 }])
+    expect(engine.get()).toEqual({ revision: '0', data: 7 })
+  })
+
+  it('applies a snapshot only if its revision is strictly newer, comparing as u64 strings', () => {
+    const { engine, revisions } = setup()
+    expect(engine.dispatch({ type: 'snapshot', revision: '9', data: 1 })).toBe(true)
+    expect(engine.dispatch({ type: 'snapshot', revision: '9', data: 2 })).toBe(false)
+    expect(engine.dispatch({ type: 'snapshot', revision: '10', data: 3 })).toBe(true)
+    expect(engine.dispatch({ type: 'snapshot', revision: '9', data: 4 })).toBe(false)
+    expect(engine.dispatch({ type: 'snapshot', revision: '9007199254740993', data: 5 })).toBe(true)
+    expect(engine.dispatch({ type: 'snapshot', revision: '9007199254740992', data: 6 })).toBe(false)
+    expect(revisions()).toEqual(['9', '10', '9007199254740993'])
+    expect(engine.get()?.data).toBe(5)
+  })
+
+  it('an event at or below the local revision triggers no fetch', async () => {
+    const { src, engine } = setup()
+    const started = engine.start()
+    await flush()
+    src.answer('5', 1)
+    await started
+    src.emit('5')
+    src.emit('4')
+    src.emit('0')
+    await vi.runAllTimersAsync()
+    expect(src.provider.getSnapshot).toHaveBeenCalledTimes(1)
+  })
+
+  it('a change applies only on top of the exact revision it was based on', () => {
+    const { engine } = setup()
+    engine.dispatch({ type: 'snapshot', revision: '3', data: 1 })
+    expect(engine.dispatch({ type: 'change', from: '2', revision: '4', kind: 'set', value: 9 })).toBe(false)
+    expect(engine.dispatch({ type: 'change', from: '3', revision: '3', kind: 'set', value: 9 })).toBe(false)
+    expect(engine.dispatch({ type: 'change', from: '3', revision: '4', kind: 'set', value: 9 })).toBe(true)
+    expect(engine.get()).toEqual({ revision: '4', data: 9 })
+  })
+
+  it('a patch change applies the RFC 7396 merge to the local data (the path a pushed delta would take)', () => {
+    const src = manual<Record<string, unknown>>()
+    const engine = createEngine({ topic: 't', subscriber: src.subscriber, provider: src.provider, onError: () => {} })
+    engine.dispatch({ type: 'snapshot', revision: '1', data: { a: 1, b: { c: 2, d: 3 } } })
+    engine.dispatch({ type: 'change', from: '1', revision: '2', kind: 'patch', value: { a: null, b: { c: 5 } } })
+    expect(engine.get()).toEqual({ revision: '2', data: { b: { c: 5, d: 3 } } })
+  })
+})
+
+describe('start', () => {
+  it('subscribes before it fetches', async () => {
+    const { src, engine } = setup()
+    const started = engine.start()
+    await flush()
+    src.answer('1', 1)
+    await started
+    expect(src.log).toEqual(['subscribe', 'fetch'])
+  })
+
+  it('event arriving during the first fetch is not lost', async () => {
+    const { src, engine, revisions } = setup()
+    const started = engine.start()
+    await flush()
+    src.emit('2') // the backend changed after the first fetch read it
+    src.answer('1', 10, 0)
+    await started
+    await flush()
+    expect(src.fetches).toHaveLength(2)
+    src.answer('2', 20)
+    await flush()
+    expect(revisions()).toEqual(['1', '2'])
+    expect(engine.get()?.data).toBe(20)
+  })
+
+  it('start() is idempotent', async () => {
+    const { src, engine } = setup()
+    const a = engine.start()
+    const b = engine.start()
+    await flush()
+    src.answer('1', 1)
+    await Promise.all([a, b])
+    expect(a).toBe(b)
+    expect(src.subscriber.subscribe).toHaveBeenCalledTimes(1)
+  })
+})
+
+describe('coalescing', () => {
+  it('100 events during one slow fetch cost at most 2 fetches', async () => {
+    const { src, engine } = setup()
+    const started = engine.start()
+    await flush()
+    for (let r = 1; r <= 100; r++) src.emit(String(r))
+    await flush()
+    expect(src.fetches).toHaveLength(1)
+    src.answer('0', 0, 0)
+    await started
+    await flush()
+    expect(src.fetches).toHaveLength(2)
+    src.answer('100', 100)
+    await vi.runAllTimersAsync()
+    expect(src.fetches).toHaveLength(2)
+    expect(engine.get()?.revision).toBe('100')
+  })
+
+  it('snapshot older than the event that caused the fetch is fetched again, up to a bound', async () => {
+    const { src, engine } = setup()
+    const started = engine.start()
+    await flush()
+    src.answer('1', 1)
+    await started
+    src.emit('5')
+    await flush()
+    // A lagging provider answers with older snapshots than the event announced.
+    for (let i = 0; i < 10; i++) {
+      src.answer('2', 2)
+      await flush()
+    }
+    // 1 start fetch + 1 fetch for the event + 3 refetches, then it gives up.
+    expect(src.provider.getSnapshot).toHaveBeenCalledTimes(5)
+    expect(engine.get()?.revision).toBe('2')
+  })
+
+  it('stale refetch stops as soon as the snapshot catches up with the event', async () => {
+    const { src, engine } = setup()
+    const started = engine.start()
+    await flush()
+    src.answer('1', 1)
+    await started
+    src.emit('3')
+    await flush()
+    src.answer('2', 2)
+    await flush()
+    src.answer('3', 3)
+    await vi.runAllTimersAsync()
+    expect(src.provider.getSnapshot).toHaveBeenCalledTimes(3)
+    expect(engine.get()).toEqual({ revision: '3', data: 3 })
+  })
+
+  it('refresh coalesced into a fetch that began earlier does not resolve early', async () => {
+    const { src, engine } = setup()
+    const started = engine.start()
+    await flush()
+    // The first fetch is in flight: it may have read the backend before the refresh was asked for.
+    let refreshed = false
+    const refresh = engine.refresh().then(() => (refreshed = true))
+    src.answer('1', 1, 0)
+    await started
+    await flush()
+    expect(refreshed).toBe(false)
+    expect(src.fetches).toHaveLength(2)
+    src.answer('2', 2, 1)
+    await refresh
+    expect(engine.get()?.revision).toBe('2')
+  })
+
+  it('refresh resolves once the state is at least as new as the backend was when called', async () => {
+    const { src, engine } = setup()
+    const started = engine.start()
+    await flush()
+    src.answer('1', 1)
+    await started
+    const refresh = engine.refresh()
+    await flush()
+    src.answer('4', 4)
+    await refresh
+    expect(engine.get()?.revision).toBe('4')
+  })
+
+  it('several refreshes during one fetch share one queued fetch', async () => {
+    const { src, engine } = setup()
+    const started = engine.start()
+    await flush()
+    const refreshes = [engine.refresh(), engine.refresh(), engine.refresh()]
+    src.answer('1', 1, 0)
+    await started
+    await flush()
+    expect(src.fetches).toHaveLength(2)
+    src.answer('2', 2, 1)
+    await Promise.all(refreshes)
+  })
+
+  it('a failed fetch never drops the queued one', async () => {
+    const { src, engine, errors } = setup()
+    const started = engine.start()
+    await flush()
+    src.emit('2')
+    src.fetches[0]!.reject('boom')
+    await expect(started).rejects.toBeInstanceOf(StateSyncError)
+    await flush()
+    expect(src.fetches).toHaveLength(2)
+    src.answer('2', 2)
+    await flush()
+    expect(engine.get()).toEqual({ revision: '2', data: 2 })
+    expect(errors.map((e) => e.phase)).toEqual(['snapshot'])
+  })
+})
+
+describe('own writes (hold)', () => {
+  it('an event during an own write causes no fetch while the write runs, and one after it if still ahead', async () => {
+    const { src, engine } = setup()
+    const started = engine.start()
+    await flush()
+    src.answer('1', 1)
+    await started
+    await engine.hold(async () => {
+      src.emit('2') // the echo, or another window's change
+      await vi.runAllTimersAsync()
+      expect(src.fetches).toHaveLength(1)
+    })
+    expect(src.fetches).toHaveLength(2)
+  })
+
+  it('no fetch after an own write whose result was adopted', async () => {
+    const { src, engine } = setup()
+    const started = engine.start()
+    await flush()
+    src.answer('1', 1)
+    await started
+    await engine.hold(async () => {
+      src.emit('2')
+      engine.dispatch({ type: 'change', from: '1', revision: '2', kind: 'set', value: 2 })
+    })
+    await vi.runAllTimersAsync()
+    expect(src.fetches).toHaveLength(1)
+    expect(engine.get()).toEqual({ revision: '2', data: 2 })
+  })
+
+  it('events held during a write that fails are fetched after it', async () => {
+    const { src, engine } = setup()
+    const started = engine.start()
+    await flush()
+    src.answer('1', 1)
+    await started
+    await expect(
+      engine.hold(async () => {
+        src.emit('3')
+        throw new Error('write failed')
+      }),
+    ).rejects.toThrow('write failed')
+    expect(src.fetches).toHaveLength(2)
+  })
+})
+
+describe('retry', () => {
+  it('retries a failed fetch with exponential backoff and jitter', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5)
+    const { src, engine, errors } = setup({ retry: { attempts: 4, baseDelayMs: 100, maxDelayMs: 300 } })
+    const started = engine.start()
+    await flush()
+    src.fetches[0]!.reject('IPC down')
+    await flush()
+    expect(src.fetches).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(49)
+    expect(src.fetches).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1) // 100 ms * 0.5
+    expect(src.fetches).toHaveLength(2)
+    src.fetches[1]!.reject('IPC down')
+    await vi.advanceTimersByTimeAsync(99) // 200 ms * 0.5
+    expect(src.fetches).toHaveLength(2)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(src.fetches).toHaveLength(3)
+    src.fetches[2]!.reject('IPC down')
+    await vi.advanceTimersByTimeAsync(150) // min(400, 300) * 0.5
+    expect(src.fetches).toHaveLength(4)
+    src.answer('1', 1)
+    await started
+    expect(engine.get()?.revision).toBe('1')
+    expect(errors).toEqual([])
+  })
+
+  it('gives up after the last attempt and reports the snapshot phase', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    const { src, engine, errors } = setup({ retry: { attempts: 2 } })
+    const started = engine.start()
+    await flush()
+    src.fetches[0]!.reject('down')
+    await vi.advanceTimersByTimeAsync(0)
+    src.fetches[1]!.reject('still down')
+    await expect(started).rejects.toMatchObject({ code: 'IPC', message: 'still down' })
+    expect(errors.map((e) => [e.phase, e.error.code])).toEqual([['snapshot', 'IPC']])
+  })
+
+  it('an attempt that hangs times out and is retried', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    const { src, engine } = setup({ retry: { attempts: 2, timeoutMs: 1000 } })
+    const started = engine.start()
+    await flush()
+    await vi.advanceTimersByTimeAsync(999)
+    expect(src.fetches).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    await flush()
+    await vi.advanceTimersByTimeAsync(1) // the backoff, 0 ms with this jitter
+    expect(src.fetches).toHaveLength(2)
+    src.answer('1', 1)
+    await started
+    // The late answer of the timed-out attempt is ignored.
+    src.answer('0', 0, 0)
+    await flush()
+    expect(engine.get()).toEqual({ revision: '1', data: 1 })
+  })
+
+  it('a hanging attempt fails with TIMEOUT when it was the last', async () => {
+    const { engine, errors } = setup({ retry: { attempts: 1, timeoutMs: 50 } })
+    const started = engine.start()
+    started.catch(() => {})
+    await vi.advanceTimersByTimeAsync(50)
+    await expect(started).rejects.toMatchObject({ code: 'TIMEOUT' })
+    expect(errors[0]?.error.code).toBe('TIMEOUT')
+  })
+
+  it("does not retry the plugin's own errors, which are deterministic", async () => {
+    const { src, engine } = setup({ retry: { attempts: 5 } })
+    const started = engine.start()
+    await flush()
+    src.fetches[0]!.reject({ code: 'UNKNOWN_TOPIC', message: 'unknown topic `t`', topic: 't' })
+    await expect(started).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC', details: { topic: 't' } })
+    await vi.runAllTimersAsync()
+    expect(src.fetches).toHaveLength(1)
+  })
+})
+
+describe('stop', () => {
+  it('is final, idempotent and unsubscribes', async () => {
+    const { src, engine } = setup()
+    const started = engine.start()
+    await flush()
+    src.answer('1', 1)
+    await started
+    engine.stop()
+    engine.stop()
+    expect(src.unsubscribe).toHaveBeenCalledTimes(1)
+    await engine.refresh()
+    expect(src.fetches).toHaveLength(1)
+    expect(engine.dispatch({ type: 'snapshot', revision: '9', data: 9 })).toBe(false)
+  })
+
+  it('fetch in flight at stop() is never applied', async () => {
+    const { src, engine, applied } = setup()
+    const started = engine.start()
+    await flush()
+    src.answer('1', 1)
+    await started
+    src.emit('2')
+    await flush()
+    engine.stop()
+    src.answer('2', 2)
+    await flush()
+    expect(applied).toHaveLength(1)
+    expect(engine.get()?.revision).toBe('1')
+  })
+
+  it('stop() during subscribe unsubscribes as soon as the subscription exists, and never fetches', async () => {
+    const src = manual<number>()
+    let resolveSubscribe!: (off: () => void) => void
+    const off = vi.fn()
+    const engine = createEngine<number>({
+      topic: 't',
+      subscriber: { subscribe: () => new Promise((r) => (resolveSubscribe = r)) },
+      provider: src.provider,
+    })
+    const started = engine.start()
+    engine.stop()
+    resolveSubscribe(off)
+    await started
+    expect(off).toHaveBeenCalledTimes(1)
+    expect(src.provider.getSnapshot).not.toHaveBeenCalled()
+  })
+
+  it('stop() during retry backoff ends the retries without reporting an error', async () => {
+    const { src, engine, errors } = setup({ retry: { attempts: 5 } })
+    const started = engine.start()
+    await flush()
+    engine.stop()
+    src.fetches[0]!.reject('down')
+    await started
+    await vi.runAllTimersAsync()
+    expect(src.fetches).toHaveLength(1)
+    expect(errors).toEqual([])
+  })
+})
+
+describe('errors', () => {
+  it('reports a failed subscription in the subscribe phase', async () => {
+    const src = manual<number>()
+    const onError = vi.fn()
+    const engine = createEngine<number>({
+      topic: 't',
+      subscriber: { subscribe: () => Promise.reject('state-sync.snapshot not allowed. Plugin not found') },
+      provider: src.provider,
+      onError,
+    })
+    await expect(engine.start()).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ phase: 'subscribe', topic: 't' }))
+  })
+
+  it('reports an event with a malformed revision in the protocol phase and ignores it', async () => {
+    const { src, engine, errors } = setup()
+    const started = engine.start()
+    await flush()
+    src.answer('1', 1)
+    await started
+    src.emit('02')
+    src.emit(42 as unknown as string)
+    await vi.runAllTimersAsync()
+    expect(errors.map((e) => [e.phase, e.error.code, (e.error.details as { value: unknown }).value])).toEqual([
+      ['protocol', 'PROTOCOL', '02'],
+      ['protocol', 'PROTOCOL', 42],
+    ])
+    expect(src.fetches).toHaveLength(1)
+  })
+
+  it('reports a snapshot with a malformed revision in the protocol phase and does not apply it', async () => {
+    const { src, engine, errors, applied } = setup()
+    const started = engine.start()
+    await flush()
+    src.fetches[0]!.resolve({ revision: 3 as unknown as string, data: 1 })
+    await expect(started).rejects.toMatchObject({ code: 'PROTOCOL' })
+    expect(errors.map((e) => e.phase)).toEqual(['protocol'])
+    expect(applied).toEqual([])
+  })
+
+  it('a listener that throws is reported in the apply phase and others still run', async () => {
+    const { engine, errors, applied } = setup()
+    engine.subscribe(() => {
+      throw new Error('render failed')
+    })
+    const after = vi.fn()
+    engine.subscribe(after)
+    engine.dispatch({ type: 'snapshot', revision: '1', data: 1 })
+    expect(errors.map((e) => [e.phase, e.error.message])).toEqual([['apply', 'render failed']])
+    expect(applied).toHaveLength(1)
+    expect(after).toHaveBeenCalledTimes(1)
+  })
+
+  it('an onError that throws does not break the engine', async () => {
+    const { src, engine } = setup({
+      onError: () => {
+        throw new Error('bad handler')
+      },
+    })
+    const started = engine.start()
+    await flush()
+    src.emit('x')
+    src.answer('1', 1)
+    await started
+    expect(engine.get()?.revision).toBe('1')
+  })
+
+  it('passes every error to the logger as well', async () => {
+    const logger = { error: vi.fn() }
+    const { src, engine } = setup({ logger })
+    const started = engine.start()
+    await flush()
+    src.emit('bad')
+    src.answer('1', 1)
+    await started
+    expect(logger.error).toHaveBeenCalledWith('state-sync: protocol', expect.objectContaining({ phase: 'protocol' }))
+  })
+
+  it('without onError or logger, errors go to console.error', async () => {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const src = manual<number>()
+    const engine = createEngine<number>({ topic: 't', subscriber: src.subscriber, provider: src.provider })
+    engine.dispatch({ type: 'snapshot', revision: '1', data: 1 })
+    engine.subscribe(() => {
+      throw new Error('x')
+    })
+    engine.dispatch({ type: 'snapshot', revision: '2', data: 2 })
+    expect(spy).toHaveBeenCalledWith('state-sync: apply', expect.objectContaining({ topic: 't' }))
+  })
+
+  it('shouldRefresh returning false ignores the event', async () => {
+    const { src, engine } = setup({ shouldRefresh: (e) => e.sourceId !== 'self' })
+    const started = engine.start()
+    await flush()
+    src.answer('1', 1)
+    await started
+    src.emit('2', 'self')
+    await vi.runAllTimersAsync()
+    expect(src.fetches).toHaveLength(1)
+    src.emit('2', 'other')
+    await vi.runAllTimersAsync()
+    expect(src.fetches).toHaveLength(2)
+  })
+})
+
+describe('healing', () => {
+  async function hydrated(options: Partial<EngineOptions<number>> = {}) {
+    const t = setup(options)
+    const started = t.engine.start()
+    await flush()
+    t.src.answer('1', 1)
+    await started
+    return t
+  }
+
+  it('resyncs when the window regains focus', async () => {
+    const { src, engine } = await hydrated()
+    window.dispatchEvent(new Event('focus'))
+    await flush()
+    expect(src.fetches).toHaveLength(2)
+    src.answer('3', 3)
+    await flush()
+    expect(engine.get()?.revision).toBe('3')
+    engine.stop()
+  })
+
+  it('resyncs when the document becomes visible, not when it is hidden', async () => {
+    const { src, engine } = await hydrated()
+    const state = vi.spyOn(document, 'visibilityState', 'get').mockReturnValue('hidden')
+    document.dispatchEvent(new Event('visibilitychange'))
+    await flush()
+    expect(src.fetches).toHaveLength(1)
+    state.mockReturnValue('visible')
+    document.dispatchEvent(new Event('visibilitychange'))
+    await flush()
+    expect(src.fetches).toHaveLength(2)
+    engine.stop()
+  })
+
+  it('resyncs on an interval when asked to', async () => {
+    const { src, engine } = await hydrated({ resyncIntervalMs: 1000 })
+    await vi.advanceTimersByTimeAsync(999)
+    expect(src.fetches).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(src.fetches).toHaveLength(2)
+    engine.stop()
+    await vi.advanceTimersByTimeAsync(5000)
+    expect(src.fetches).toHaveLength(2)
+  })
+
+  it('resyncOnFocus: false leaves focus alone', async () => {
+    const { src, engine } = await hydrated({ resyncOnFocus: false })
+    window.dispatchEvent(new Event('focus'))
+    await flush()
+    expect(src.fetches).toHaveLength(1)
+    engine.stop()
+  })
+
+  it('stop() removes the focus and visibility listeners', async () => {
+    const { src, engine } = await hydrated()
+    engine.stop()
+    window.dispatchEvent(new Event('focus'))
+    document.dispatchEvent(new Event('visibilitychange'))
+    await flush()
+    expect(src.fetches).toHaveLength(1)
+  })
+
+  it('a missed event is healed by the next focus', async () => {
+    const { src, engine } = await hydrated()
+    // The backend moved to revision 2 but the event was dropped.
+    window.dispatchEvent(new Event('focus'))
+    await flush()
+    src.answer('2', 2)
+    await flush()
+    expect(engine.get()).toEqual({ revision: '2', data: 2 })
+    engine.stop()
+  })
+})
+
+describe('throttled events', () => {
+  it('a debounced burst of events costs one fetch after the quiet period', async () => {
+    const { src, engine } = setup({ throttling: { debounceMs: 100 } })
+    const started = engine.start()
+    await flush()
+    src.answer('1', 1)
+    await started
+    for (let r = 2; r <= 10; r++) {
+      src.emit(String(r))
+      await vi.advanceTimersByTimeAsync(50)
+    }
+    expect(src.fetches).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(100)
+    expect(src.fetches).toHaveLength(2)
+  })
+})

@@ -1,0 +1,311 @@
+// The Tauri transport against @tauri-apps/api's mockIPC with events mocked:
+// the real command names (`plugin:state-sync|*`) and the real event name
+// (`state-sync://invalidate`), answered by an in-memory model of the plugin.
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks'
+import { emit } from '@tauri-apps/api/event'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type * as Api from '../src/index'
+import { Backend } from './support/backend'
+
+let api: typeof Api
+let backend: Backend
+let commands: { cmd: string; args: Record<string, unknown> }[]
+let eventCalls: string[]
+/** When the plugin's event reaches the window relative to the write's answer. */
+let echo: 'before-outcome' | 'after-outcome'
+let deny: string | undefined
+
+beforeEach(async () => {
+  vi.resetModules() // a fresh shared listener per test
+  api = await import('../src/index')
+  backend = new Backend({ settings: { theme: 'light', lang: 'en' }, counter: 0 })
+  backend.typed('prefs', { volume: 5, muted: false }, (d) => ({ muted: false, ...(d as object) }))
+  commands = []
+  eventCalls = []
+  echo = 'before-outcome'
+  deny = undefined
+  const pending: Promise<unknown>[] = []
+  backend.emit = (event) => {
+    if (echo === 'after-outcome') setTimeout(() => void emit(api.INVALIDATION_EVENT, event), 1)
+    else pending.push(emit(api.INVALIDATION_EVENT, event))
+  }
+  mockIPC(
+    async (cmd, args) => {
+      commands.push({ cmd, args: args as Record<string, unknown> })
+      if (deny && cmd.endsWith(deny)) throw `state-sync.${deny} not allowed. Permissions associated with this command: state-sync:allow-${deny}`
+      const answer = backend.handle('main', cmd, args as Record<string, unknown>)
+      await Promise.all(pending.splice(0))
+      return answer
+    },
+    { shouldMockEvents: true },
+  )
+  const internals = (window as unknown as { __TAURI_INTERNALS__: { invoke: (cmd: string, ...rest: unknown[]) => unknown } }).__TAURI_INTERNALS__
+  const invoke = internals.invoke
+  internals.invoke = (cmd, ...rest) => {
+    if (cmd.startsWith('plugin:event|')) eventCalls.push(cmd)
+    return invoke(cmd, ...rest)
+  }
+})
+
+afterEach(() => {
+  clearMocks()
+})
+
+const settle = () => new Promise((r) => setTimeout(r, 5))
+const snapshotsFetched = () => commands.filter((c) => c.cmd === 'plugin:state-sync|snapshot').length
+const quiet = { onError: () => {}, resyncOnFocus: false }
+
+describe('Tauri transport', () => {
+  it('hydrates with plugin:state-sync|snapshot and follows state-sync://invalidate', async () => {
+    const settings = api.topic<{ theme: string; lang: string }>('settings', quiet)
+    await settings.ready
+    expect(settings.get()).toEqual({ revision: '0', data: { theme: 'light', lang: 'en' } })
+    expect(commands[0]).toEqual({ cmd: 'plugin:state-sync|snapshot', args: { topic: 'settings' } })
+    const seen: string[] = []
+    settings.subscribe(({ revision }) => seen.push(revision))
+    backend.rust('settings', { theme: 'dark', lang: 'en' })
+    await settle()
+    expect(settings.get()).toEqual({ revision: '1', data: { theme: 'dark', lang: 'en' } })
+    expect(seen).toEqual(['1'])
+    settings.stop()
+  })
+
+  it('all topics share one Tauri listener, acquired with the first subscriber and released with the last', async () => {
+    const a = api.topic('settings', quiet)
+    const b = api.topic('counter', quiet)
+    await Promise.all([a.ready, b.ready])
+    expect(eventCalls.filter((c) => c === 'plugin:event|listen')).toHaveLength(1)
+    a.stop()
+    await settle()
+    expect(eventCalls.filter((c) => c === 'plugin:event|unlisten')).toHaveLength(0)
+    backend.rust('counter', 5)
+    await settle()
+    expect(b.get()?.data).toBe(5)
+    b.stop()
+    await settle()
+    expect(eventCalls.filter((c) => c === 'plugin:event|unlisten')).toHaveLength(1)
+    const c = api.topic('counter', quiet)
+    await c.ready
+    expect(eventCalls.filter((c) => c === 'plugin:event|listen')).toHaveLength(2)
+    c.stop()
+  })
+
+  it('calling an unsubscribe twice does not release the listener another subscriber still needs', async () => {
+    const seen: string[] = []
+    const offA = await api.onInvalidate('counter', () => seen.push('a'))
+    const offB = await api.onInvalidate('counter', (e) => seen.push('b' + e.revision))
+    offA()
+    offA()
+    backend.rust('counter', 1)
+    await settle()
+    expect(seen).toEqual(['b1'])
+    expect(eventCalls.filter((c) => c === 'plugin:event|unlisten')).toHaveLength(0)
+    offB()
+    await settle()
+    expect(eventCalls.filter((c) => c === 'plugin:event|unlisten')).toHaveLength(1)
+  })
+
+  it('an event for one topic does not fetch the others', async () => {
+    const a = api.topic('settings', quiet)
+    const b = api.topic('counter', quiet)
+    await Promise.all([a.ready, b.ready])
+    backend.rust('counter', 1)
+    await settle()
+    expect(commands.filter((c) => c.cmd.endsWith('snapshot')).map((c) => c.args.topic)).toEqual(['settings', 'counter', 'counter'])
+    a.stop()
+    b.stop()
+  })
+
+  it('getSnapshots and listTopics use the snapshots and topics commands', async () => {
+    backend.rust('counter', 3)
+    expect(await api.getSnapshots(['counter', 'settings'])).toEqual([
+      { topic: 'counter', revision: '1', data: 3 },
+      { topic: 'settings', revision: '0', data: { theme: 'light', lang: 'en' } },
+    ])
+    expect(await api.listTopics()).toEqual([
+      { topic: 'counter', revision: '1' },
+      { topic: 'prefs', revision: '0' },
+      { topic: 'settings', revision: '0' },
+    ])
+    expect(commands.map((c) => c.cmd)).toEqual(['plugin:state-sync|snapshots', 'plugin:state-sync|topics'])
+  })
+
+  it('ready rejects with UNKNOWN_TOPIC for a topic the plugin does not have, reported in the snapshot phase', async () => {
+    const onError = vi.fn()
+    const nope = api.topic('nope', { onError })
+    await expect(nope.ready).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC', details: { topic: 'nope' } })
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ phase: 'snapshot', topic: 'nope' }))
+    nope.stop()
+  })
+
+  it('ready rejects with STOPPED when the handle is stopped before it is hydrated', async () => {
+    const settings = api.topic('settings', quiet)
+    settings.stop()
+    await expect(settings.ready).rejects.toMatchObject({ code: 'STOPPED' })
+  })
+})
+
+describe('writes', () => {
+  it("own write's echo causes no refetch: set adopts the data sent", async () => {
+    echo = 'after-outcome'
+    const settings = api.topic<{ theme: string; lang: string }>('settings', quiet)
+    await settings.ready
+    const outcome = await settings.set({ theme: 'dark', lang: 'en' })
+    expect(outcome).toEqual({ revision: '1', previousRevision: '0', exact: true })
+    expect(settings.get()).toEqual({ revision: '1', data: { theme: 'dark', lang: 'en' } })
+    await settle() // the echo arrives now, and the gate drops it
+    expect(snapshotsFetched()).toBe(1)
+    expect(commands[1]).toEqual({ cmd: 'plugin:state-sync|set', args: { topic: 'settings', data: { theme: 'dark', lang: 'en' } } })
+    // What reaches the plugin: no `expectedRevision` key at all (it refuses unknown or null-typed misuse).
+    expect(JSON.stringify(commands[1]!.args)).toBe('{"topic":"settings","data":{"theme":"dark","lang":"en"}}')
+    settings.stop()
+  })
+
+  it("echo arriving before the write's outcome causes no refetch", async () => {
+    echo = 'before-outcome'
+    const settings = api.topic<{ theme: string; lang: string }>('settings', quiet)
+    await settings.ready
+    await settings.set({ theme: 'dark', lang: 'fr' })
+    await settle()
+    expect(snapshotsFetched()).toBe(1)
+    expect(settings.get()).toEqual({ revision: '1', data: { theme: 'dark', lang: 'fr' } })
+    settings.stop()
+  })
+
+  it('patch adopts the RFC 7396 merge onto the local data without a fetch', async () => {
+    const settings = api.topic<{ theme: string; lang?: string; font?: { size: number } }>('settings', quiet)
+    await settings.ready
+    await settings.patch({ lang: null, font: { size: 12 } })
+    await settle()
+    expect(snapshotsFetched()).toBe(1)
+    expect(settings.get()).toEqual({ revision: '1', data: { theme: 'light', font: { size: 12 } } })
+    expect(commands[1]).toEqual({ cmd: 'plugin:state-sync|patch', args: { topic: 'settings', patch: { lang: null, font: { size: 12 } } } })
+    settings.stop()
+  })
+
+  it('a write that a typed topic normalized (exact: false) is fetched, not adopted', async () => {
+    const prefs = api.topic<{ volume: number; muted?: boolean }>('prefs', quiet)
+    await prefs.ready
+    const outcome = await prefs.set({ volume: 7 })
+    expect(outcome.exact).toBe(false)
+    await settle()
+    expect(snapshotsFetched()).toBe(2)
+    expect(prefs.get()).toEqual({ revision: '1', data: { volume: 7, muted: false } })
+    prefs.stop()
+  })
+
+  it("a write applied on top of another window's write is fetched, not adopted", async () => {
+    const settings = api.topic<{ theme: string; lang: string }>('settings', quiet)
+    await settings.ready
+    const deliver = backend.emit
+    backend.emit = () => {} // this window misses the other window's event
+    backend.write('other', 'settings', 'set', { theme: 'blue', lang: 'de' })
+    backend.emit = deliver
+    const outcome = await settings.patch({ theme: 'dark' })
+    expect(outcome).toEqual({ revision: '2', previousRevision: '1', exact: true })
+    await settle()
+    expect(snapshotsFetched()).toBe(2)
+    expect(settings.get()).toEqual({ revision: '2', data: { theme: 'dark', lang: 'de' } })
+    settings.stop()
+  })
+
+  it('a write that changes nothing causes no fetch', async () => {
+    const settings = api.topic('settings', quiet)
+    await settings.ready
+    const outcome = await settings.set({ theme: 'light', lang: 'en' })
+    expect(outcome).toEqual({ revision: '0', previousRevision: '0', exact: true })
+    await settle()
+    expect(snapshotsFetched()).toBe(1)
+    settings.stop()
+  })
+
+  it('a compare-and-set sends expectedRevision and succeeds on the current revision', async () => {
+    const counter = api.topic<number>('counter', quiet)
+    await counter.ready
+    await counter.set(1, { expectedRevision: '0' })
+    expect(commands[1]?.args).toEqual({ topic: 'counter', data: 1, expectedRevision: '0' })
+    expect(counter.get()).toEqual({ revision: '1', data: 1 })
+    counter.stop()
+  })
+
+  it('plugin errors reject as a StateSyncError with code and details, reported in the write phase', async () => {
+    const onError = vi.fn()
+    const counter = api.topic<number>('counter', { onError })
+    await counter.ready
+    backend.rust('counter', 9)
+    await settle()
+    const error = await counter.set(1, { expectedRevision: '0' }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(api.StateSyncError)
+    expect(api.isStateSyncError(error, 'REVISION_CONFLICT') && error.details).toEqual({
+      topic: 'counter',
+      expectedRevision: '0',
+      currentRevision: '1',
+    })
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ phase: 'write', error }))
+    counter.stop()
+  })
+
+  it("Tauri's ACL denial rejects with FORBIDDEN", async () => {
+    const counter = api.topic<number>('counter', quiet)
+    await counter.ready
+    deny = 'set'
+    await expect(counter.set(1)).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('not allowed') })
+    counter.stop()
+  })
+
+  it('a patch that is not an object is refused with INVALID_PATCH', async () => {
+    const settings = api.topic<unknown>('settings', quiet)
+    await settings.ready
+    await expect(settings.patch([1, 2] as never)).rejects.toMatchObject({ code: 'INVALID_PATCH' })
+    settings.stop()
+  })
+
+  it('update retries on a conflict with a concurrent writer and applies on the fresh state', async () => {
+    const counter = api.topic<number>('counter', quiet)
+    await counter.ready
+    let raced = false
+    const handle = backend.handle.bind(backend)
+    backend.handle = (source, cmd, args) => {
+      if (cmd.endsWith('|set') && !raced) {
+        raced = true
+        backend.rust('counter', 10) // another writer gets in between read and write
+      }
+      return handle(source, cmd, args)
+    }
+    const seen: number[] = []
+    const outcome = await counter.update((n) => (seen.push(n), n + 1))
+    expect(seen).toEqual([0, 10])
+    expect(outcome).toEqual({ revision: '2', previousRevision: '1', exact: true })
+    expect(counter.get()).toEqual({ revision: '2', data: 11 })
+    counter.stop()
+  })
+
+  it('update fails with the conflict error after its attempts are used up', async () => {
+    const onError = vi.fn()
+    const counter = api.topic<number>('counter', { onError, resyncOnFocus: false })
+    await counter.ready
+    const handle = backend.handle.bind(backend)
+    backend.handle = (source, cmd, args) => {
+      if (cmd.endsWith('|set')) backend.rust('counter', Number(backend.snapshot('counter').data) + 100)
+      return handle(source, cmd, args)
+    }
+    const fn = vi.fn((n: number) => n + 1)
+    await expect(counter.update(fn, { attempts: 3 })).rejects.toMatchObject({ code: 'REVISION_CONFLICT' })
+    expect(fn).toHaveBeenCalledTimes(3)
+    expect(onError).toHaveBeenCalledTimes(1) // only the final failure is reported
+    counter.stop()
+  })
+
+  it('update gives fn a copy, so mutating it cannot corrupt the local state', async () => {
+    const settings = api.topic<{ theme: string; lang: string }>('settings', quiet)
+    await settings.ready
+    const before = settings.get()!.data
+    await settings.update((s) => {
+      s.theme = 'dark'
+      return s
+    })
+    expect(before).toEqual({ theme: 'light', lang: 'en' })
+    expect(settings.get()?.data).toEqual({ theme: 'dark', lang: 'en' })
+    settings.stop()
+  })
+})

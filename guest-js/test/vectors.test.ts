@@ -1,0 +1,99 @@
+// Replays docs/protocol-vectors.json, the vectors the Rust tests replay too.
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { StateSyncError, toStateSyncError } from '../src/errors'
+import { INVALIDATION_EVENT, RUST_SOURCE_ID, isNewer, isRevision, mergePatch } from '../src/protocol'
+import type { Snapshot, TopicInfo, TopicSnapshot, WriteOutcome } from '../src/protocol'
+
+interface Step {
+  command: string
+  args: Record<string, unknown>
+  ok?: unknown
+  error?: { code: string } & Record<string, unknown>
+  events: unknown[]
+}
+const vectors = JSON.parse(readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), '../../docs/protocol-vectors.json'), 'utf8')) as {
+  eventName: string
+  rustSourceId: string
+  revisions: { canonical: string[]; invalid: unknown[]; ordered: string[] }
+  mergePatches: { target: unknown; patch: unknown; result: unknown }[]
+  scenarios: { name: string; steps: Step[] }[]
+}
+
+describe('protocol vectors', () => {
+  it('the event name and Rust source id match', () => {
+    expect(INVALIDATION_EVENT).toBe(vectors.eventName)
+    expect(RUST_SOURCE_ID).toBe(vectors.rustSourceId)
+  })
+
+  it.each(vectors.revisions.canonical)('canonical revision %j is accepted', (r) => {
+    expect(isRevision(r)).toBe(true)
+  })
+
+  it.each(vectors.revisions.invalid.map((v) => [JSON.stringify(v), v]))('invalid revision %s is refused', (_, v) => {
+    expect(isRevision(v)).toBe(false)
+  })
+
+  it('ordered revisions compare as u64, each strictly newer than all before it', () => {
+    const ordered = vectors.revisions.ordered
+    for (let i = 0; i < ordered.length; i++)
+      for (let j = 0; j < ordered.length; j++) expect(isNewer(ordered[j]!, ordered[i]), `${ordered[j]} > ${ordered[i]}`).toBe(j > i)
+  })
+
+  it.each(vectors.mergePatches.map((v) => [JSON.stringify(v.patch), JSON.stringify(v.target), v]))(
+    'merge patch %s onto %s',
+    (_p, _t, { target, patch, result }) => {
+      const before = structuredClone(target)
+      expect(mergePatch(target, patch)).toEqual(result)
+      expect(target).toEqual(before) // the target is not modified
+    },
+  )
+
+  const steps = vectors.scenarios.flatMap((s) => s.steps.map((step, i) => [`${s.name} #${i + 1} ${step.command}`, step] as const))
+
+  it.each(steps.filter(([, s]) => s.error))('%s: the error decodes into a StateSyncError with its code and details', (_, step) => {
+    const wire = { message: 'from the plugin', ...step.error }
+    const error = toStateSyncError(wire)
+    expect(error).toBeInstanceOf(StateSyncError)
+    expect(error).toBeInstanceOf(Error)
+    expect(error.code).toBe(step.error!.code)
+    expect(error.message).toBe('from the plugin')
+    const { code: _code, ...details } = step.error!
+    expect(error.details).toEqual(details)
+  })
+
+  it.each(steps.filter(([, s]) => s.ok !== undefined))('%s: the answer has the typed shape and canonical revisions', (_, step) => {
+    const revisions: unknown[] = []
+    switch (step.command) {
+      case 'snapshot': {
+        const s = step.ok as Snapshot
+        expect(Object.keys(s).sort()).toEqual(['data', 'revision'])
+        revisions.push(s.revision)
+        break
+      }
+      case 'snapshots':
+        for (const s of step.ok as TopicSnapshot[]) {
+          expect(Object.keys(s).sort()).toEqual(['data', 'revision', 'topic'])
+          revisions.push(s.revision)
+        }
+        break
+      case 'topics':
+        for (const t of step.ok as TopicInfo[]) {
+          expect(Object.keys(t).sort()).toEqual(['revision', 'topic'])
+          revisions.push(t.revision)
+        }
+        break
+      default: {
+        const o = step.ok as WriteOutcome
+        expect(Object.keys(o).sort()).toEqual(['exact', 'previousRevision', 'revision'])
+        expect(typeof o.exact).toBe('boolean')
+        revisions.push(o.revision, o.previousRevision)
+        expect(isNewer(o.previousRevision, o.revision)).toBe(false)
+      }
+    }
+    for (const r of revisions) expect(isRevision(r)).toBe(true)
+    for (const e of step.events as { revision: string }[]) expect(isRevision(e.revision)).toBe(true)
+  })
+})
