@@ -1,0 +1,149 @@
+// End-to-end tests of the demo app in a real WebKitGTK WebView.
+// Run with `bash .ci/e2e` (builds the app, starts Xvfb and tauri-driver).
+
+import { after, afterEach, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { dataDir, startApp, startDriver, stopDriver, waitUntil } from './support.mjs'
+
+const windows = ['main', 'zustand', 'svelte']
+let app
+
+before(startDriver)
+after(stopDriver)
+afterEach(async (t) => {
+  if (app) {
+    await app.screenshots(t.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase())
+    await app.quit()
+    app = undefined
+  }
+})
+
+/** Waits until every window in `labels` holds `topic` at the same revision, and returns it. */
+async function converged(labels, topic, predicate = () => true) {
+  let seen
+  try {
+    return await waitUntil(`${topic} to converge in ${labels.join(', ')}`, 30_000, async () => {
+      const states = await Promise.all(labels.map(async (l) => (await app.state(l))[topic]))
+      seen = states
+      const revisions = new Set(states.map((s) => s?.revision))
+      return revisions.size === 1 && states.every((s) => s && predicate(s.data)) ? states[0] : undefined
+    })
+  } catch (e) {
+    const errors = await Promise.all(labels.map((l) => app.run(l, 'return demo.errors').catch(() => '?')))
+    throw new Error(`${e.message}; windows held ${JSON.stringify(seen)}; their errors: ${JSON.stringify(errors)}`)
+  }
+}
+
+/** The revision a window shows on screen for `topic`. */
+const shownRevision = (label, topic) => app.text(label, `rev-${topic}`)
+
+describe('the demo app', () => {
+  test('a write in one window appears in the others at the same revision', async () => {
+    app = await startApp(dataDir())
+    await app.select('main', 'theme', 'dark')
+    await app.select('main', 'language', 'de')
+    const settings = await converged(windows, 'settings', (s) => s.theme === 'dark' && s.language === 'de')
+    for (const label of windows) {
+      assert.equal(await shownRevision(label, 'settings'), settings.revision, `${label} shows the revision`)
+    }
+  })
+
+  test('two windows incrementing 200 times each through update lose no increment', async () => {
+    app = await startApp(dataDir())
+    await app.click('zustand', 'hammer')
+    await app.click('svelte', 'hammer')
+    const counter = await converged(windows, 'counter', (c) => c.value === 400)
+    assert.equal(counter.data.value, 400)
+    assert.equal(counter.revision, '400', 'one revision per increment, none wasted')
+    for (const label of windows) assert.equal(await app.text(label, 'counter'), '400')
+  })
+
+  test('a window opened later starts hydrated at the current state and revision', async () => {
+    app = await startApp(dataDir())
+    await app.type('main', 'new-todo', 'water the plants')
+    await app.click('main', 'add-todo')
+    await app.run('zustand', 'await demo.hammer(5)')
+    const before = await app.state('main')
+    await app.click('svelte', 'open-zustand')
+    const opened = await waitUntil('the new window', 20_000, async () => {
+      await app.refreshHandles()
+      return app.labels().find((l) => l.startsWith('zustand-'))
+    })
+    await app.waitHydrated(opened)
+    const late = await converged([...windows, opened], 'todos', (t) => Object.values(t).some((x) => x.title === 'water the plants'))
+    assert.ok(late)
+    const state = await app.state(opened)
+    assert.deepEqual(state.counter, before.counter)
+    assert.deepEqual(state.settings, before.settings)
+  })
+
+  test('a window reloaded in the middle of a stream of writes converges', async () => {
+    app = await startApp(dataDir())
+    const stream = app.run('main', 'await demo.hammer(150); return demo.state().counter')
+    await waitUntil('the stream to start', 10_000, async () => (await app.state('main')).counter.data.value > 10)
+    await app.in('svelte')
+    await app.driver.navigate().refresh()
+    await app.waitHydrated('svelte')
+    const finished = await stream
+    assert.equal(finished.data.value, 150)
+    const counter = await converged(windows, 'counter', (c) => c.value === 150)
+    assert.equal(counter.revision, '150')
+  })
+
+  test('a key deleted in one window disappears everywhere', async () => {
+    app = await startApp(dataDir())
+    await app.type('zustand', 'new-todo', 'buy milk')
+    await app.click('zustand', 'add-todo')
+    const added = await converged(windows, 'todos', (t) => Object.keys(t).length === 1)
+    const [id] = Object.keys(added.data)
+    await app.click('svelte', 'delete-todo')
+    const removed = await converged(windows, 'todos', (t) => !(id in t))
+    assert.deepEqual(removed.data, {})
+    assert.ok(BigInt(removed.revision) > BigInt(added.revision))
+  })
+
+  test('after a restart the persisted topic is back with its revision', async () => {
+    const dir = dataDir()
+    app = await startApp(dir)
+    await app.select('svelte', 'language', 'fr')
+    await app.select('svelte', 'theme', 'dark')
+    const saved = await converged(windows, 'settings', (s) => s.language === 'fr' && s.theme === 'dark')
+    // Quit through the app's own exit path, and wait until it is gone before
+    // ending the session: tauri-driver would otherwise kill it first.
+    await app.run('main', 'setTimeout(() => demo.quit(), 50); return true')
+    await waitUntil('the app to exit', 20_000, async () => {
+      try {
+        await app.driver.getAllWindowHandles()
+        return false
+      } catch {
+        return true
+      }
+    })
+    await app.quit()
+
+    app = await startApp(dir)
+    for (const label of windows) {
+      const { settings } = await app.state(label)
+      assert.deepEqual(settings, saved, `${label} starts from the saved settings and revision`)
+    }
+  })
+
+  test('a read-only window shows the topics and its writes are refused with a clear error', async () => {
+    app = await startApp(dataDir())
+    await app.click('main', 'open-viewer')
+    const viewer = await waitUntil('the viewer window', 20_000, async () => {
+      await app.refreshHandles()
+      return app.labels().find((l) => l.startsWith('viewer-'))
+    })
+    await app.waitHydrated(viewer)
+    const before = await converged([...windows, viewer], 'settings')
+    await app.click(viewer, 'try-theme')
+    const error = await waitUntil('the refusal to show', 10_000, async () => {
+      const text = await app.text(viewer, 'errors')
+      return text.includes('FORBIDDEN') ? text : undefined
+    })
+    assert.match(error, /not allowed/)
+    const after = await app.state('main')
+    assert.deepEqual(after.settings, before, 'the refused write changed nothing')
+  })
+})

@@ -1,0 +1,108 @@
+/**
+ * The demo's topics, shared by every window whatever its framework.
+ *
+ * `settings` and `todos` are bound to each framework's store; the counter is
+ * changed only through `update`, a compare-and-set read-modify-write, so
+ * increments from several windows at once are never lost.
+ */
+import { getCurrentWebviewWindow } from '@tauri-apps/api/webviewWindow'
+import { invoke } from '@tauri-apps/api/core'
+import { topic, isStateSyncError, type Snapshot, type TopicHandle } from 'tauri-plugin-state-sync-api'
+
+export interface Settings {
+  theme: 'light' | 'dark'
+  language: string
+  accent: string
+}
+export interface Todo {
+  title: string
+  done: boolean
+}
+/** Todos keyed by id: deleting one is a merge patch `{ [id]: null }`. */
+export type Todos = Record<string, Todo>
+export interface Counter {
+  value: number
+}
+
+export const label = getCurrentWebviewWindow().label
+
+/** The last error a write met, shown in the window (and read by the end-to-end tests). */
+export const errors: string[] = []
+const errorListeners = new Set<() => void>()
+export function onErrorsChanged(listener: () => void): () => void {
+  errorListeners.add(listener)
+  return () => errorListeners.delete(listener)
+}
+export function reportError(error: unknown): void {
+  const text = isStateSyncError(error) ? `${error.code}: ${error.message}` : String(error)
+  errors.push(text)
+  for (const listener of [...errorListeners]) listener()
+}
+
+// Writes are reported where they are awaited; everything else (a failed
+// fetch, a protocol error) is reported here.
+const onError = ({ phase, error }: { phase: string; error: unknown }) => {
+  if (phase !== 'write') reportError(error)
+}
+
+export const settings = topic<Settings>('settings', { onError })
+export const todos = topic<Todos>('todos', { onError })
+export const counter = topic<Counter>('counter', { onError, throttling: { throttleMs: 16 } })
+
+/**
+ * Adds one, as a compare-and-set. Under a sustained stream of writes from
+ * other windows a compare-and-set can keep losing the race, so the demo
+ * allows many more attempts than the default of 5.
+ */
+export async function increment(): Promise<void> {
+  await counter.update((c) => ({ value: c.value + 1 }), { attempts: 1000 })
+}
+
+/** Increments the counter `times` times in a row, each a compare-and-set. */
+export async function hammer(times: number): Promise<void> {
+  for (let i = 0; i < times; i++) await increment()
+}
+
+export function newTodoId(): string {
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`
+}
+
+export function applyTheme(s: Settings | undefined): void {
+  if (!s) return
+  document.documentElement.dataset.theme = s.theme
+  document.documentElement.style.setProperty('--accent', s.accent)
+}
+settings.subscribe(({ data }) => applyTheme(data))
+
+/** Quits the whole app through its normal exit path (persisted topics are flushed). */
+export function quit(): Promise<void> {
+  return invoke('quit')
+}
+
+type Handles = Record<string, TopicHandle<unknown>>
+const handles: Handles = { settings, todos, counter } as unknown as Handles
+
+/**
+ * What the end-to-end tests read and drive: every topic's `{ revision, data }`
+ * as this window sees it, and the counter hammer.
+ */
+declare global {
+  interface Window {
+    __demo: {
+      label: string
+      ready: Promise<void>
+      state(): Record<string, Snapshot<unknown> | undefined>
+      errors: string[]
+      hammer(times: number): Promise<void>
+      quit(): Promise<void>
+    }
+  }
+}
+window.__demo = {
+  label,
+  ready: Promise.all([settings.ready, todos.ready, counter.ready]).then(() => undefined),
+  state: () => Object.fromEntries(Object.entries(handles).map(([name, handle]) => [name, handle.get()])),
+  errors,
+  hammer,
+  quit,
+}

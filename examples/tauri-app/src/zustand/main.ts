@@ -1,0 +1,115 @@
+import { createStore } from 'zustand/vanilla'
+import '../shared/styles.css'
+import { counter, errors, hammer, increment, label, newTodoId, onErrorsChanged, reportError, settings, todos, type Settings, type Todos } from '../shared/model'
+import { kindTitle, openWindow, windowKinds } from '../shared/windows'
+
+interface DemoState {
+  settings?: Settings
+  todos: Todos
+  count: number
+  revisions: { settings: string; todos: string; counter: string }
+}
+
+/** The window's Zustand store, kept in step with the plugin's topics. */
+const store = createStore<DemoState>(() => ({ todos: {}, count: 0, revisions: { settings: '-', todos: '-', counter: '-' } }))
+settings.subscribe(({ revision, data }) =>
+  store.setState((s) => ({ settings: data, revisions: { ...s.revisions, settings: revision } })),
+)
+todos.subscribe(({ revision, data }) => store.setState((s) => ({ todos: data, revisions: { ...s.revisions, todos: revision } })))
+counter.subscribe(({ revision, data }) =>
+  store.setState((s) => ({ count: data.value, revisions: { ...s.revisions, counter: revision } })),
+)
+
+const write = (p: Promise<unknown>) => p.catch(reportError)
+
+document.querySelector('#app')!.innerHTML = `
+<main>
+  <header><h1>Zustand</h1><span class="badge">${label}</span></header>
+  <section class="card revisions">
+    <div><b data-testid="rev-settings">-</b><span>settings</span></div>
+    <div><b data-testid="rev-todos">-</b><span>todos</span></div>
+    <div><b data-testid="rev-counter">-</b><span>counter</span></div>
+  </section>
+  <section class="card">
+    <h2>Settings <span>persisted</span></h2>
+    <div class="row"><label>Theme</label>
+      <select data-testid="theme"><option value="light">Light</option><option value="dark">Dark</option></select></div>
+    <div class="row"><label>Language</label>
+      <select data-testid="language"><option value="en">English</option><option value="fr">Français</option><option value="de">Deutsch</option></select></div>
+  </section>
+  <section class="card">
+    <h2>Todos <span data-testid="remaining"></span></h2>
+    <form class="row"><input type="text" data-testid="new-todo" placeholder="What needs doing?" />
+      <button class="primary" data-testid="add-todo" type="submit">Add</button></form>
+    <ul class="todos"></ul>
+  </section>
+  <section class="card">
+    <h2>Counter <span>compare-and-set</span></h2>
+    <div class="row"><span class="counter" data-testid="counter">0</span>
+      <button class="primary" data-testid="increment">+1</button>
+      <button data-testid="hammer">Hammer ×200</button></div>
+  </section>
+  <section class="card"><h2>Windows</h2><div class="windows">
+    ${windowKinds.map((k) => `<button data-testid="open-${k}" data-kind="${k}">+ ${kindTitle(k)}</button>`).join('')}
+  </div></section>
+  <ul class="errors" data-testid="errors"></ul>
+</main>`
+
+const $ = <E extends Element>(selector: string) => document.querySelector<E>(selector)!
+const theme = $<HTMLSelectElement>('[data-testid=theme]')
+const language = $<HTMLSelectElement>('[data-testid=language]')
+const list = $<HTMLUListElement>('ul.todos')
+const draft = $<HTMLInputElement>('[data-testid=new-todo]')
+const hammerButton = $<HTMLButtonElement>('[data-testid=hammer]')
+
+theme.onchange = () => write(settings.patch({ theme: theme.value as Settings['theme'] }))
+language.onchange = () => write(settings.patch({ language: language.value }))
+$('form').addEventListener('submit', (e) => {
+  e.preventDefault()
+  const title = draft.value.trim()
+  if (title) write(todos.patch({ [newTodoId()]: { title, done: false } }))
+  draft.value = ''
+})
+$('[data-testid=increment]').addEventListener('click', () => write(increment()))
+hammerButton.onclick = async () => {
+  hammerButton.disabled = true
+  await hammer(200).catch(reportError)
+  hammerButton.disabled = false
+}
+document.querySelectorAll<HTMLButtonElement>('[data-kind]').forEach((b) => (b.onclick = () => openWindow(b.dataset.kind as never)))
+onErrorsChanged(() => {
+  $('[data-testid=errors]').innerHTML = errors.slice(-3).map((e) => `<li>${e.replace(/</g, '&lt;')}</li>`).join('')
+})
+
+function todoItem(id: string, todo: Todos[string]): HTMLLIElement {
+  const li = document.createElement('li')
+  li.dataset.testid = 'todo'
+  li.dataset.id = id
+  li.className = todo.done ? 'done' : ''
+  const done = Object.assign(document.createElement('input'), { type: 'checkbox', checked: todo.done })
+  done.onchange = () => write(todos.patch({ [id]: { done: !todo.done } }))
+  const title = Object.assign(document.createElement('input'), { type: 'text', value: todo.title })
+  title.onchange = () => write(todos.patch({ [id]: { title: title.value } }))
+  const remove = Object.assign(document.createElement('button'), { className: 'ghost', title: 'Delete', textContent: '✕' })
+  remove.dataset.testid = 'delete-todo'
+  remove.onclick = () => write(todos.patch({ [id]: null }))
+  li.append(done, title, remove)
+  return li
+}
+
+function render(state: DemoState, previous?: DemoState) {
+  for (const name of ['settings', 'todos', 'counter'] as const) $(`[data-testid=rev-${name}]`).textContent = state.revisions[name]
+  if (state.settings) {
+    theme.value = state.settings.theme
+    language.value = state.settings.language
+  }
+  $('[data-testid=counter]').textContent = String(state.count)
+  if (state.todos !== previous?.todos) {
+    const entries = Object.entries(state.todos)
+    list.replaceChildren(...entries.map(([id, todo]) => todoItem(id, todo)))
+    if (entries.length === 0) list.innerHTML = '<li class="empty">Nothing to do.</li>'
+    $('[data-testid=remaining]').textContent = `${entries.filter(([, t]) => !t.done).length} left`
+  }
+}
+store.subscribe(render)
+render(store.getState())
