@@ -9,8 +9,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Builder, By } from 'selenium-webdriver'
 
 const root = resolve(import.meta.dirname, '../../..')
-export const appBinary = process.env.STATE_SYNC_DEMO_BINARY ?? join(root, 'target/debug/state-sync-demo')
-export const screenshotDir = process.env.STATE_SYNC_SCREENSHOTS ?? join(root, 'target/e2e-screenshots')
+const targetDir = resolve(root, process.env.CARGO_TARGET_DIR ?? 'target')
+export const appBinary = process.env.STATE_SYNC_DEMO_BINARY ?? join(targetDir, 'debug/state-sync-demo')
+export const screenshotDir = process.env.STATE_SYNC_SCREENSHOTS ?? join(targetDir, 'e2e-screenshots')
 const driverPort = 4444
 
 let driverProcess
