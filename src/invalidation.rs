@@ -1,11 +1,15 @@
-//! The one place where invalidation events leave the plugin.
+//! The one place where events leave the plugin.
 //!
-//! Every change to every topic is announced through [`announce`]. Restricting
-//! delivery to the windows allowed to read a topic belongs here.
+//! Every change to every topic is announced through [`announce`], and every
+//! persistence problem through [`announce_problem`]. Restricting delivery to
+//! the windows allowed to read a topic belongs here.
 
 use tauri::{AppHandle, Emitter, Runtime};
 
-use crate::models::{Invalidation, INVALIDATION_EVENT};
+use crate::{
+    models::{Invalidation, INVALIDATION_EVENT},
+    persistence::{PersistenceError, PERSISTENCE_ERROR_EVENT},
+};
 
 /// Emits `event` to every listener, Rust and webview alike.
 ///
@@ -18,5 +22,12 @@ pub(crate) fn announce<R: Runtime>(app: &AppHandle<R>, event: &Invalidation) {
             event.topic,
             event.revision
         );
+    }
+}
+
+/// Emits a persistence problem to every listener. Failures are logged.
+pub(crate) fn announce_problem<R: Runtime>(app: &AppHandle<R>, problem: &PersistenceError) {
+    if let Err(err) = app.emit(PERSISTENCE_ERROR_EVENT, problem) {
+        log::warn!("state-sync: could not emit {PERSISTENCE_ERROR_EVENT}: {err}");
     }
 }

@@ -13,12 +13,12 @@ use std::{
     time::Duration,
 };
 
-use tauri::{AppHandle, Emitter, Runtime};
+use tauri::{AppHandle, Runtime};
 use tokio::time::{timeout_at, Instant};
 
 use super::{
     file::{self, LEASE_SPAN},
-    Persistence, PersistenceError, ProblemKind, PERSISTENCE_ERROR_EVENT,
+    Persistence, PersistenceError, ProblemKind,
 };
 use crate::{topic::TopicCell, Error, Result, Revision};
 
@@ -254,9 +254,7 @@ impl Persister {
         if let Some(hook) = self.settings.as_ref().and_then(|s| s.hook.as_ref()) {
             hook(&problem);
         }
-        if let Err(err) = app.emit(PERSISTENCE_ERROR_EVENT, &problem) {
-            log::warn!("state-sync: could not emit {PERSISTENCE_ERROR_EVENT}: {err}");
-        }
+        crate::invalidation::announce_problem(app, &problem);
         self.problems
             .lock()
             .unwrap_or_else(|p| p.into_inner())
