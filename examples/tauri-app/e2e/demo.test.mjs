@@ -63,18 +63,20 @@ describe('the demo app', () => {
     await app.type('main', 'new-todo', 'water the plants')
     await app.click('main', 'add-todo')
     await app.run('zustand', 'await demo.hammer(5)')
-    const before = await app.state('main')
+    // Wait for every window to hold the writes before taking the reference.
+    const todos = await converged(windows, 'todos', (t) => Object.values(t).some((x) => x.title === 'water the plants'))
+    const counter = await converged(windows, 'counter', (c) => c.value === 5)
+    const settings = (await app.state('main')).settings
     await app.click('svelte', 'open-zustand')
     const opened = await waitUntil('the new window', 20_000, async () => {
       await app.refreshHandles()
       return app.labels().find((l) => l.startsWith('zustand-'))
     })
     await app.waitHydrated(opened)
-    const late = await converged([...windows, opened], 'todos', (t) => Object.values(t).some((x) => x.title === 'water the plants'))
-    assert.ok(late)
     const state = await app.state(opened)
-    assert.deepEqual(state.counter, before.counter)
-    assert.deepEqual(state.settings, before.settings)
+    assert.deepEqual(state.counter, counter, 'the counter at its current revision')
+    assert.deepEqual(state.settings, settings, 'the settings at their current revision')
+    assert.deepEqual(state.todos, todos, 'the todos at their current revision')
   })
 
   test('a window reloaded in the middle of a stream of writes converges', async () => {
