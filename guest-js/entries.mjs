@@ -1,7 +1,7 @@
 // The package's entry points, shared by the build (tsup.config.ts) and the
 // size check (scripts/size.mjs). `index` is the package root; every file in
 // src/adapters/ becomes a subpath entry `adapters/<name>` (issue 4). To publish
-// one, add to package.json "exports":
+// one (pinia, svelte, valtio, vue and zustand are), add to package.json "exports":
 //   "./pinia": {
 //     "import": { "types": "./dist-js/adapters/pinia.d.ts", "default": "./dist-js/adapters/pinia.js" },
 //     "require": { "types": "./dist-js/adapters/pinia.d.cts", "default": "./dist-js/adapters/pinia.cjs" }
@@ -9,6 +9,7 @@
 // and the framework as an optional peerDependency (tsup leaves peers out of
 // the bundle). Adapters import the core from '../index' so that the ESM build
 // shares one chunk, and with it one Tauri event listener, between entries.
+// Shared code of the adapters lives in src/adapters/shared/, which is not an entry.
 import { readdirSync, existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
@@ -20,5 +21,5 @@ if (existsSync(src + 'adapters'))
   for (const file of readdirSync(src + 'adapters'))
     if (file.endsWith('.ts')) entries['adapters/' + file.slice(0, -3)] = src + 'adapters/' + file
 
-/** Dependencies that are never bundled into the ESM/CJS builds. */
-export const external = [/^@tauri-apps\/api/]
+/** Dependencies that are never bundled into the ESM/CJS builds (the frameworks are the adapters' optional peers). */
+export const external = [/^@tauri-apps\/api/, /^(vue|pinia|svelte|valtio|zustand)(\/|$)/]

@@ -2,14 +2,43 @@
 // write API, i.e. `topic()`), minifies it, gzips it, prints the byte count and
 // fails if it is over the budget. Also prints each package entry's figure.
 // `@tauri-apps/api` is a peer dependency the app already has, so it is left out.
+//
+// Adapters (issue 4): each `adapters/<name>` entry is measured with the core
+// (`src/index.ts`) and every framework marked external. The adapters share one
+// binding module (`src/adapters/shared/bind.ts`: options, diffing, debounce,
+// hydration and failed-write policies), which an app ships once however many
+// adapters it uses. So three figures are printed, and the first two checked:
+// - each adapter without the core and without the shared binding: at most
+//   ADAPTER_BUDGET (600 B);
+// - the shared binding alone: at most SHARED_BUDGET;
+// - each adapter with the shared binding (what importing one adapter adds to
+//   an app that already has the core): printed only.
 import { build } from 'esbuild'
 import { gzipSync } from 'node:zlib'
+import { resolve } from 'node:path'
 import { entries, external } from '../entries.mjs'
 
 const BUDGET = 2400
+const ADAPTER_BUDGET = 600
+const SHARED_BUDGET = 1300
 const src = new URL('../src/', import.meta.url).pathname
+const shared = src + 'adapters/shared/bind'
+const frameworks = ['vue', 'pinia', 'zustand', 'zustand/*', 'svelte', 'svelte/*', 'valtio', 'valtio/*']
 
-async function gzipSize(contents, resolveDir) {
+// Marks the core package (src/index.ts), and with `withShared` false the
+// shared binding too, external wherever they are imported from.
+const externals = (withShared) => ({
+  name: 'externals',
+  setup(b) {
+    b.onResolve({ filter: /\/(index|bind)$/ }, ({ path, resolveDir }) => {
+      const file = resolve(resolveDir, path)
+      if (file === src + 'index' || (!withShared && file === shared)) return { path: file, external: true }
+    })
+  },
+})
+
+// adapter: undefined (not an adapter), 'alone' or 'with-shared'.
+async function gzipSize(contents, resolveDir, adapter) {
   const out = await build({
     stdin: { contents, resolveDir, loader: 'ts' },
     bundle: true,
@@ -17,7 +46,8 @@ async function gzipSize(contents, resolveDir) {
     format: 'esm',
     target: 'es2022',
     write: false,
-    external: ['@tauri-apps/api', '@tauri-apps/api/*'],
+    external: ['@tauri-apps/api', '@tauri-apps/api/*', ...(adapter ? frameworks : [])],
+    plugins: adapter ? [externals(adapter === 'with-shared')] : [],
   })
   const code = out.outputFiles[0].contents
   return { min: code.length, gz: gzipSync(code, { level: 9 }).length }
@@ -28,15 +58,36 @@ const budgeted = await gzipSize(`export { topic } from './index'`, src)
 rows.push(['topic() (engine + Tauri transport + writes)', budgeted])
 rows.push(['createRevisionSync + Tauri subscriber/provider', await gzipSize(
   `export { createRevisionSync, createTauriSubscriber, createTauriProvider } from './index'`, src)])
-for (const [name, file] of Object.entries(entries))
-  rows.push([`entry ${name} (everything it exports)`, await gzipSize(`export * from ${JSON.stringify(file)}`, src)])
+const adapters = []
+for (const [name, file] of Object.entries(entries)) {
+  const exports = `export * from ${JSON.stringify(file)}`
+  if (name.startsWith('adapters/')) {
+    const alone = await gzipSize(exports, src, 'alone')
+    adapters.push([name, alone])
+    rows.push([`entry ${name} (everything it exports; without the core, the framework and the shared binding)`, alone])
+    rows.push([`entry ${name} with the shared binding (without the core and the framework)`, await gzipSize(exports, src, 'with-shared')])
+  } else rows.push([`entry ${name} (everything it exports)`, await gzipSize(exports, src)])
+}
+const sharedSize = adapters.length ? await gzipSize(`export * from ${JSON.stringify(shared + '.ts')}`, src, 'with-shared') : undefined
+if (sharedSize) rows.push(['shared binding adapters/shared/bind.ts (without the core), shipped once per app', sharedSize])
 
 for (const [label, { min, gz }] of rows)
   console.log(`${String(gz).padStart(6)} B gzip  ${String(min).padStart(6)} B min  ${label}`)
 void external
 
+let failed = false
 if (budgeted.gz > BUDGET) {
   console.error(`size: FAIL: topic() is ${budgeted.gz} B gzipped, over the budget of ${BUDGET} B`)
-  process.exit(1)
+  failed = true
+} else console.log(`size: ok: topic() is ${budgeted.gz} B of ${BUDGET} B gzipped`)
+for (const [name, { gz }] of adapters) {
+  if (gz > ADAPTER_BUDGET) {
+    console.error(`size: FAIL: ${name} is ${gz} B gzipped without the core and the shared binding, over the budget of ${ADAPTER_BUDGET} B`)
+    failed = true
+  } else console.log(`size: ok: ${name} is ${gz} B of ${ADAPTER_BUDGET} B gzipped without the core and the shared binding`)
 }
-console.log(`size: ok: topic() is ${budgeted.gz} B of ${BUDGET} B gzipped`)
+if (sharedSize && sharedSize.gz > SHARED_BUDGET) {
+  console.error(`size: FAIL: the shared binding is ${sharedSize.gz} B gzipped, over the budget of ${SHARED_BUDGET} B`)
+  failed = true
+} else if (sharedSize) console.log(`size: ok: the shared binding is ${sharedSize.gz} B of ${SHARED_BUDGET} B gzipped without the core`)
+if (failed) process.exit(1)

@@ -1,0 +1,72 @@
+/**
+ * Svelte adapter: binds a `writable` store ({@link bindWritable}) or a Svelte 5
+ * `$state` object ({@link bindState}) to a topic.
+ *
+ * @example
+ * // settings.svelte.ts
+ * import { bindState } from 'tauri-plugin-state-sync-api/svelte'
+ * export const settings = $state({ theme: 'light', lang: 'en' })
+ * bindState(settings, 'settings')
+ *
+ * @module
+ */
+import { get, toStore, type Writable } from 'svelte/store'
+import type { TopicHandle } from '../index'
+import { assign, bind, createApplier, type ApplierOptions, type Binding, type BindOptions, type StoreAccess } from './shared/bind'
+
+export type { ApplierOptions, ApplyMode, Binding, BindOptions } from './shared/bind'
+
+const writableAccess = (store: Writable<object>): StoreAccess => ({
+  read: () => get(store),
+  write: (set, drop) => store.update((state) => assign({ ...state }, set, drop)),
+  watch: (changed) => store.subscribe(changed),
+})
+
+/**
+ * Binds a `writable` store of an object to a topic (a {@link TopicHandle} or
+ * a name) in both directions. See `ADAPTERS.md` for the policies.
+ *
+ * @example
+ * const settings = writable({ theme: 'light' })
+ * bindWritable(settings, 'settings', { mode: 'replace' })
+ * settings.update((s) => ({ ...s, theme: 'dark' })) // written to the topic as { theme: 'dark' }
+ */
+export const bindWritable = <S extends object, T = S>(
+  store: Writable<S>,
+  topic: TopicHandle<T> | string,
+  options?: BindOptions<T>,
+): Binding => bind(writableAccess(store), topic, options)
+
+const stateAccess = (state: object): StoreAccess => ({
+  read: () => state,
+  write: (set, drop) => assign(state, set, drop),
+  // Reading the JSON text reads every key, so the effect behind toStore tracks them all.
+  watch: (changed) => toStore(() => JSON.stringify(state)).subscribe(changed),
+})
+
+/**
+ * Binds a Svelte 5 `$state` object (declared in a `.svelte.ts` module or a
+ * component) to a topic in both directions. It is updated in place, so every
+ * `$derived` and `$effect` reading it sees remote changes; local changes are
+ * observed through `toStore` from `svelte/store`.
+ *
+ * @example
+ * export const settings = $state({ theme: 'light' })
+ * bindState(settings, 'settings', { mode: 'replace' })
+ * settings.theme = 'dark' // written to the topic as { theme: 'dark' }
+ */
+export const bindState = <S extends object, T = S>(
+  state: S,
+  topic: TopicHandle<T> | string,
+  options?: BindOptions<T>,
+): Binding => bind(stateAccess(state), topic, options)
+
+/**
+ * A `SnapshotApplier` for `createRevisionSync`, with the options of
+ * `@statesync/svelte`: applies to a `writable` store, or to a `$state` object.
+ *
+ * @example
+ * const sync = createRevisionSync({ topic: 'settings', subscriber, provider, applier: createSvelteSnapshotApplier(settings) })
+ */
+export const createSvelteSnapshotApplier = <S extends object, T = S>(store: Writable<S> | S, options?: ApplierOptions<T>) =>
+  createApplier<T>('subscribe' in store && 'update' in store ? writableAccess(store as Writable<S>) : stateAccess(store), options)
