@@ -1,9 +1,12 @@
 /**
  * The demo's topics, shared by every window whatever its framework.
  *
- * `settings` and `todos` are bound to each framework's store; the counter is
- * changed only through `update`, a compare-and-set read-modify-write, so
- * increments from several windows at once are never lost.
+ * `settings` and `todos` are bound to each window's framework state with the
+ * framework's adapter: the window just changes its state, and the adapter
+ * writes the change as a merge patch. The counter is changed only through
+ * `update`, a compare-and-set read-modify-write, so increments from several
+ * windows at once are never lost (a merge patch of `{ value: n + 1 }` from two
+ * windows at once would lose one).
  */
 import { getCurrentWebviewWindow } from '@tauri-apps/api/webviewWindow'
 import { invoke } from '@tauri-apps/api/core'
@@ -39,10 +42,13 @@ export function reportError(error: unknown): void {
   for (const listener of [...errorListeners]) listener()
 }
 
-// Writes are reported where they are awaited; everything else (a failed
-// fetch, a protocol error) is reported here.
-const onError = ({ phase, error }: { phase: string; error: unknown }) => {
-  if (phase !== 'write') reportError(error)
+// Every failure of a topic, including the writes the adapters make on their
+// own, is reported here once.
+const onError = ({ error }: { error: unknown }) => reportError(error)
+
+/** For writes made directly on a handle: their failure is already reported by `onError`. */
+export function fireAndForget(write: Promise<unknown>): void {
+  write.catch(() => {})
 }
 
 export const settings = topic<Settings>('settings', { onError })
@@ -65,6 +71,11 @@ export async function hammer(times: number): Promise<void> {
 
 export function newTodoId(): string {
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`
+}
+
+/** Keeps `set(revision)` up to date with a topic's revision, for display. */
+export function watchRevision(handle: Pick<TopicHandle<unknown>, 'subscribe'>, set: (revision: string) => void): () => void {
+  return handle.subscribe(({ revision }) => set(revision))
 }
 
 export function applyTheme(s: Settings | undefined): void {

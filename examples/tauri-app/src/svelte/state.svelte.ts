@@ -1,22 +1,17 @@
-import { counter, settings, todos, type Settings, type Todos } from '../shared/model'
+import { bindState } from 'tauri-plugin-state-sync-api/svelte'
+import { counter, settings, todos, watchRevision, type Settings, type Todos } from '../shared/model'
 
-/** The window's Svelte 5 state, kept in step with the plugin's topics. */
-export const demo = $state({
-  settings: undefined as Settings | undefined,
-  todos: {} as Todos,
-  count: 0,
-  revisions: { settings: '-', todos: '-', counter: '-' },
-})
+/** Settings and todos as Svelte 5 `$state`, bound to their topics: assigning to them is a write. */
+export const settingsState = $state<Settings>({ theme: 'light', language: 'en', accent: '#4f46e5' })
+export const todoList = $state<Todos>({})
+bindState(settingsState, settings, { mode: 'replace' })
+bindState(todoList, todos, { mode: 'replace' })
 
-settings.subscribe(({ revision, data }) => {
-  demo.settings = data
-  demo.revisions.settings = revision
-})
-todos.subscribe(({ revision, data }) => {
-  demo.todos = data
-  demo.revisions.todos = revision
-})
+/** The counter and every topic's revision, for display; the counter changes only through `update`. */
+export const view = $state({ count: 0, revisions: { settings: '-', todos: '-', counter: '-' } })
+watchRevision(settings, (r) => (view.revisions.settings = r))
+watchRevision(todos, (r) => (view.revisions.todos = r))
 counter.subscribe(({ revision, data }) => {
-  demo.count = data.value
-  demo.revisions.counter = revision
+  view.count = data.value
+  view.revisions.counter = revision
 })

@@ -1,5 +1,5 @@
 import '../shared/styles.css'
-import { counter, errors, label, newTodoId, onErrorsChanged, reportError, settings, todos } from '../shared/model'
+import { counter, errors, fireAndForget, label, newTodoId, onErrorsChanged, settings, todos } from '../shared/model'
 import type { Snapshot, TopicHandle } from 'tauri-plugin-state-sync-api'
 
 // A read-only window: its capability grants `state-sync:read` only, so it
@@ -37,9 +37,9 @@ show('todos', todos, ({ data }) => ($('[data-testid=todos-json]').textContent = 
 show('counter', counter, ({ data }) => ($('[data-testid=counter]').textContent = String(data.value)))
 
 $('[data-testid=try-theme]').onclick = () =>
-  settings.patch({ theme: settings.get()?.data.theme === 'dark' ? 'light' : 'dark' }).catch(reportError)
+  fireAndForget(settings.patch({ theme: settings.get()?.data.theme === 'dark' ? 'light' : 'dark' }))
 $('[data-testid=try-todo]').onclick = () =>
-  todos.patch({ [newTodoId()]: { title: 'from the viewer', done: false } }).catch(reportError)
+  fireAndForget(todos.patch({ [newTodoId()]: { title: 'from the viewer', done: false } }))
 onErrorsChanged(() => {
   $('[data-testid=errors]').innerHTML = errors
     .slice(-3)

@@ -1,27 +1,30 @@
 import { defineStore } from 'pinia'
-import { computed, ref } from 'vue'
-import { counter, settings, todos, type Settings, type Todos } from '../shared/model'
+import { computed, reactive } from 'vue'
+import { bindPinia } from 'tauri-plugin-state-sync-api/pinia'
+import { bindVue } from 'tauri-plugin-state-sync-api/vue'
+import { counter, settings, todos, watchRevision, type Settings, type Todos } from '../shared/model'
 
-/** The window's Pinia store, kept in step with the plugin's topics. */
-export const useDemoStore = defineStore('demo', () => {
-  const settingsState = ref<Settings>()
-  const todosState = ref<Todos>({})
-  const count = ref(0)
-  const revisions = ref({ settings: '-', todos: '-', counter: '-' })
-
-  settings.subscribe(({ revision, data }) => {
-    settingsState.value = data
-    revisions.value.settings = revision
-  })
-  todos.subscribe(({ revision, data }) => {
-    todosState.value = data
-    revisions.value.todos = revision
-  })
-  counter.subscribe(({ revision, data }) => {
-    count.value = data.value
-    revisions.value.counter = revision
-  })
-
-  const remaining = computed(() => Object.values(todosState.value).filter((t) => !t.done).length)
-  return { settings: settingsState, todos: todosState, count, revisions, remaining }
+/** Settings in a Pinia store, bound to the `settings` topic: `store.theme = 'dark'` is a write. */
+export const useSettings = defineStore('settings', {
+  state: (): Settings => ({ theme: 'light', language: 'en', accent: '#4f46e5' }),
 })
+
+/** Todos in a Vue `reactive`, bound to the `todos` topic: `delete todoList[id]` is a write. */
+export const todoList = reactive<Todos>({})
+bindVue(todoList, todos, { mode: 'replace' })
+
+export const remaining = computed(() => Object.values(todoList).filter((t) => !t.done).length)
+
+/** The counter and every topic's revision, for display; the counter changes only through `update`. */
+export const view = reactive({ count: 0, revisions: { settings: '-', todos: '-', counter: '-' } })
+watchRevision(settings, (r) => (view.revisions.settings = r))
+watchRevision(todos, (r) => (view.revisions.todos = r))
+counter.subscribe(({ revision, data }) => {
+  view.count = data.value
+  view.revisions.counter = revision
+})
+
+/** Binds the Pinia store once Pinia is installed. */
+export function bindSettings(): void {
+  bindPinia(useSettings(), settings, { mode: 'replace' })
+}

@@ -1,26 +1,26 @@
 import { createStore } from 'zustand/vanilla'
+import { bindZustand } from 'tauri-plugin-state-sync-api/zustand'
 import '../shared/styles.css'
-import { counter, errors, hammer, increment, label, newTodoId, onErrorsChanged, reportError, settings, todos, type Settings, type Todos } from '../shared/model'
+import { counter, errors, fireAndForget, hammer, increment, label, newTodoId, onErrorsChanged, settings, todos, watchRevision, type Settings, type Todos } from '../shared/model'
 import { kindTitle, openWindow, windowKinds } from '../shared/windows'
 
-interface DemoState {
-  settings?: Settings
-  todos: Todos
-  count: number
-  revisions: { settings: string; todos: string; counter: string }
-}
+/** Settings and todos in Zustand stores, bound to their topics: `setState` is a write. */
+const settingsStore = createStore<Settings>(() => ({ theme: 'light', language: 'en', accent: '#4f46e5' }))
+const todosStore = createStore<Todos>(() => ({}))
+bindZustand(settingsStore, settings, { mode: 'replace' })
+bindZustand(todosStore, todos, { mode: 'replace' })
 
-/** The window's Zustand store, kept in step with the plugin's topics. */
-const store = createStore<DemoState>(() => ({ todos: {}, count: 0, revisions: { settings: '-', todos: '-', counter: '-' } }))
-settings.subscribe(({ revision, data }) =>
-  store.setState((s) => ({ settings: data, revisions: { ...s.revisions, settings: revision } })),
-)
-todos.subscribe(({ revision, data }) => store.setState((s) => ({ todos: data, revisions: { ...s.revisions, todos: revision } })))
-counter.subscribe(({ revision, data }) =>
-  store.setState((s) => ({ count: data.value, revisions: { ...s.revisions, counter: revision } })),
-)
+/** The counter and every topic's revision, for display; the counter changes only through `update`. */
+const viewStore = createStore(() => ({ count: 0, revisions: { settings: '-', todos: '-', counter: '-' } }))
+const setRevision = (name: 'settings' | 'todos' | 'counter') => (revision: string) =>
+  viewStore.setState((s) => ({ revisions: { ...s.revisions, [name]: revision } }))
+watchRevision(settings, setRevision('settings'))
+watchRevision(todos, setRevision('todos'))
+counter.subscribe(({ revision, data }) => {
+  viewStore.setState({ count: data.value })
+  setRevision('counter')(revision)
+})
 
-const write = (p: Promise<unknown>) => p.catch(reportError)
 
 document.querySelector('#app')!.innerHTML = `
 <main>
@@ -62,18 +62,18 @@ const list = $<HTMLUListElement>('ul.todos')
 const draft = $<HTMLInputElement>('[data-testid=new-todo]')
 const hammerButton = $<HTMLButtonElement>('[data-testid=hammer]')
 
-theme.onchange = () => write(settings.patch({ theme: theme.value as Settings['theme'] }))
-language.onchange = () => write(settings.patch({ language: language.value }))
+theme.onchange = () => settingsStore.setState({ theme: theme.value as Settings['theme'] })
+language.onchange = () => settingsStore.setState({ language: language.value })
 $('form').addEventListener('submit', (e) => {
   e.preventDefault()
   const title = draft.value.trim()
-  if (title) write(todos.patch({ [newTodoId()]: { title, done: false } }))
+  if (title) todosStore.setState({ [newTodoId()]: { title, done: false } })
   draft.value = ''
 })
-$('[data-testid=increment]').addEventListener('click', () => write(increment()))
+$('[data-testid=increment]').addEventListener('click', () => fireAndForget(increment()))
 hammerButton.onclick = async () => {
   hammerButton.disabled = true
-  await hammer(200).catch(reportError)
+  await hammer(200).catch(() => {})
   hammerButton.disabled = false
 }
 document.querySelectorAll<HTMLButtonElement>('[data-kind]').forEach((b) => (b.onclick = () => openWindow(b.dataset.kind as never)))
@@ -87,29 +87,40 @@ function todoItem(id: string, todo: Todos[string]): HTMLLIElement {
   li.dataset.id = id
   li.className = todo.done ? 'done' : ''
   const done = Object.assign(document.createElement('input'), { type: 'checkbox', checked: todo.done })
-  done.onchange = () => write(todos.patch({ [id]: { done: !todo.done } }))
+  done.onchange = () => todosStore.setState({ [id]: { ...todo, done: !todo.done } })
   const title = Object.assign(document.createElement('input'), { type: 'text', value: todo.title })
-  title.onchange = () => write(todos.patch({ [id]: { title: title.value } }))
+  title.onchange = () => todosStore.setState({ [id]: { ...todo, title: title.value } })
   const remove = Object.assign(document.createElement('button'), { className: 'ghost', title: 'Delete', textContent: '✕' })
   remove.dataset.testid = 'delete-todo'
-  remove.onclick = () => write(todos.patch({ [id]: null }))
+  remove.onclick = () => {
+    const { [id]: _removed, ...rest } = todosStore.getState()
+    todosStore.setState(rest, true)
+  }
   li.append(done, title, remove)
   return li
 }
 
-function render(state: DemoState, previous?: DemoState) {
-  for (const name of ['settings', 'todos', 'counter'] as const) $(`[data-testid=rev-${name}]`).textContent = state.revisions[name]
-  if (state.settings) {
-    theme.value = state.settings.theme
-    language.value = state.settings.language
-  }
-  $('[data-testid=counter]').textContent = String(state.count)
-  if (state.todos !== previous?.todos) {
-    const entries = Object.entries(state.todos)
-    list.replaceChildren(...entries.map(([id, todo]) => todoItem(id, todo)))
-    if (entries.length === 0) list.innerHTML = '<li class="empty">Nothing to do.</li>'
-    $('[data-testid=remaining]').textContent = `${entries.filter(([, t]) => !t.done).length} left`
-  }
+function renderView() {
+  const { count, revisions } = viewStore.getState()
+  for (const name of ['settings', 'todos', 'counter'] as const) $(`[data-testid=rev-${name}]`).textContent = revisions[name]
+  $('[data-testid=counter]').textContent = String(count)
 }
-store.subscribe(render)
-render(store.getState())
+
+function renderSettings({ theme: t, language: l }: Settings) {
+  theme.value = t
+  language.value = l
+}
+
+function renderTodos(state: Todos) {
+  const entries = Object.entries(state)
+  list.replaceChildren(...entries.map(([id, todo]) => todoItem(id, todo)))
+  if (entries.length === 0) list.innerHTML = '<li class="empty">Nothing to do.</li>'
+  $('[data-testid=remaining]').textContent = `${entries.filter(([, t]) => !t.done).length} left`
+}
+
+viewStore.subscribe(renderView)
+settingsStore.subscribe(renderSettings)
+todosStore.subscribe(renderTodos)
+renderView()
+renderSettings(settingsStore.getState())
+renderTodos(todosStore.getState())
