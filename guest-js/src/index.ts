@@ -33,6 +33,8 @@ export { INVALIDATION_EVENT, RUST_SOURCE_ID, isNewer, isRevision, mergePatch } f
 export type { Invalidation, MergePatch, Revision, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome } from './protocol'
 export { command, getSnapshot, getSnapshots, listTopics, onInvalidate, tauri, write } from './tauri'
 export type { Transport } from './tauri'
+export { PERSISTENCE_ERROR_EVENT, flush, onPersistenceError, persistenceErrors } from './persistence'
+export type { PersistenceError } from './persistence'
 export type { RetryOptions } from './retry'
 export type { Throttling } from './throttle'
 
