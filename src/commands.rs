@@ -126,7 +126,7 @@ pub(crate) async fn flush<R: Runtime>(app: AppHandle<R>) -> Result<()> {
     tauri::async_runtime::spawn_blocking(move || flushing.state_sync().flush())
         .await
         .map_err(|err| Error::Persistence {
-            topic: String::new(),
+            topic: None,
             message: format!("the flush task failed: {err}"),
         })?
 }

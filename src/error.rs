@@ -107,13 +107,14 @@ pub enum Error {
         /// The type that was asked for.
         requested: &'static str,
     },
-    /// A persisted topic could not be saved. Its data in memory is intact;
-    /// the save is retried on the next change and at exit.
-    #[error("could not save topic `{topic}`: {message}")]
+    /// A persisted topic could not be saved, or persistence could not be
+    /// set up. Data in memory is intact; a failed save is retried on the next
+    /// change and at exit.
+    #[error("persistence failed{}: {message}", topic.as_deref().map(|t| format!(" for `{t}`")).unwrap_or_default())]
     Persistence {
-        /// The topic concerned.
-        topic: String,
-        /// The I/O error.
+        /// The topic concerned, when the failure is about one topic.
+        topic: Option<String>,
+        /// What went wrong.
         message: String,
     },
     /// A Rust value could not be turned into JSON or back.
@@ -160,8 +161,7 @@ impl Serialize for Error {
             | Error::TopicExists { topic }
             | Error::InvalidPatch { topic, .. }
             | Error::RevisionExhausted { topic }
-            | Error::TypeMismatch { topic, .. }
-            | Error::Persistence { topic, .. } => map.serialize_entry("topic", topic)?,
+            | Error::TypeMismatch { topic, .. } => map.serialize_entry("topic", topic)?,
             Error::Conflict {
                 topic,
                 expected,
@@ -184,6 +184,11 @@ impl Serialize for Error {
             Error::PayloadTooLarge { size, limit } => {
                 map.serialize_entry("size", size)?;
                 map.serialize_entry("limit", limit)?;
+            }
+            Error::Persistence { topic, .. } => {
+                if let Some(topic) = topic {
+                    map.serialize_entry("topic", topic)?;
+                }
             }
             Error::Serialization(_) => {}
         }

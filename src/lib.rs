@@ -298,7 +298,7 @@ impl Builder {
         } else {
             tauri_plugin_store::resolve_store_path(app, &persist_dir).map_err(|err| {
                 Error::Persistence {
-                    topic: String::new(),
+                    topic: None,
                     message: format!("cannot resolve {}: {err}", persist_dir.display()),
                 }
             })?

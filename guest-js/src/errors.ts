@@ -36,7 +36,7 @@ export interface ErrorDetails {
   REVISION_EXHAUSTED: { topic: string }
   TYPE_MISMATCH: { topic: string }
   SERIALIZATION: Record<string, never>
-  PERSISTENCE_FAILED: { topic: string }
+  PERSISTENCE_FAILED: { topic?: string }
   FORBIDDEN: Record<string, never>
   IPC: { cause?: unknown }
   PROTOCOL: { value?: unknown }

@@ -224,7 +224,7 @@ impl Persister {
             if let Err(err) = topic.save(&cell, clean) {
                 self.report_save(app, topic, &err);
                 first_error.get_or_insert(Error::Persistence {
-                    topic: topic.name.to_string(),
+                    topic: Some(topic.name.to_string()),
                     message: err.to_string(),
                 });
             }
