@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tauri_plugin_state_sync::{Builder, Persistence};
 
+mod bench;
+
 /// The persisted, typed settings topic: a window's write that does not fit
 /// is refused with a validation error naming the field.
 #[derive(Serialize, Deserialize)]
@@ -31,6 +33,11 @@ fn quit(app: tauri::AppHandle) {
 }
 
 fn main() {
+    let context = tauri::generate_context!();
+    // `.ci/bench` (STATE_SYNC_BENCH=1): the benchmark instead of the demo.
+    if bench::requested() {
+        return bench::run(context);
+    }
     let persist_dir = std::env::var("STATE_SYNC_DEMO_DIR").unwrap_or_else(|_| "state-sync".into());
     tauri::Builder::default()
         .plugin(
@@ -52,6 +59,6 @@ fn main() {
                 .build(),
         )
         .invoke_handler(tauri::generate_handler![quit])
-        .run(tauri::generate_context!())
+        .run(context)
         .expect("error while running the state-sync demo");
 }
