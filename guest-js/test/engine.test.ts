@@ -27,6 +27,16 @@ function setup(options: Partial<EngineOptions<number>> = {}) {
   return { src, engine, errors, applied, revisions: () => applied.map((s) => s.revision) }
 }
 
+/** An engine started and hydrated at revision "1". */
+async function hydrated(options: Partial<EngineOptions<number>> = {}) {
+  const fresh = setup(options)
+  const started = fresh.engine.start()
+  await flush()
+  fresh.src.answer('1', 1)
+  await started
+  return fresh
+}
+
 describe('gate', () => {
   it('applies the first snapshot whatever its revision, even "0"', async () => {
     const { src, engine, applied } = setup()
@@ -83,11 +93,7 @@ describe('gate', () => {
 
 describe('start', () => {
   it('subscribes before it fetches', async () => {
-    const { src, engine } = setup()
-    const started = engine.start()
-    await flush()
-    src.answer('1', 1)
-    await started
+    const { src, engine } = await hydrated()
     expect(src.log).toEqual(['subscribe', 'fetch'])
   })
 
@@ -137,11 +143,7 @@ describe('coalescing', () => {
   })
 
   it('snapshot older than the event that caused the fetch is fetched again, up to a bound', async () => {
-    const { src, engine } = setup()
-    const started = engine.start()
-    await flush()
-    src.answer('1', 1)
-    await started
+    const { src, engine } = await hydrated()
     src.emit('5')
     await flush()
     // A lagging provider answers with older snapshots than the event announced.
@@ -155,11 +157,7 @@ describe('coalescing', () => {
   })
 
   it('stale refetch stops as soon as the snapshot catches up with the event', async () => {
-    const { src, engine } = setup()
-    const started = engine.start()
-    await flush()
-    src.answer('1', 1)
-    await started
+    const { src, engine } = await hydrated()
     src.emit('3')
     await flush()
     src.answer('2', 2)
@@ -188,11 +186,7 @@ describe('coalescing', () => {
   })
 
   it('refresh resolves once the state is at least as new as the backend was when called', async () => {
-    const { src, engine } = setup()
-    const started = engine.start()
-    await flush()
-    src.answer('1', 1)
-    await started
+    const { src, engine } = await hydrated()
     const refresh = engine.refresh()
     await flush()
     src.answer('4', 4)
@@ -231,11 +225,7 @@ describe('coalescing', () => {
 
 describe('own writes (hold)', () => {
   it('an event during an own write causes no fetch while the write runs, and one after it if still ahead', async () => {
-    const { src, engine } = setup()
-    const started = engine.start()
-    await flush()
-    src.answer('1', 1)
-    await started
+    const { src, engine } = await hydrated()
     await engine.hold(async () => {
       src.emit('2') // the echo, or another window's change
       await vi.runAllTimersAsync()
@@ -245,11 +235,7 @@ describe('own writes (hold)', () => {
   })
 
   it('no fetch after an own write whose result was adopted', async () => {
-    const { src, engine } = setup()
-    const started = engine.start()
-    await flush()
-    src.answer('1', 1)
-    await started
+    const { src, engine } = await hydrated()
     await engine.hold(async () => {
       src.emit('2')
       engine.dispatch({ type: 'change', from: '1', revision: '2', kind: 'set', value: 2 })
@@ -260,11 +246,7 @@ describe('own writes (hold)', () => {
   })
 
   it('events held during a write that fails are fetched after it', async () => {
-    const { src, engine } = setup()
-    const started = engine.start()
-    await flush()
-    src.answer('1', 1)
-    await started
+    const { src, engine } = await hydrated()
     await expect(
       engine.hold(async () => {
         src.emit('3')
@@ -355,11 +337,7 @@ describe('retry', () => {
 
 describe('stop', () => {
   it('is final, idempotent and unsubscribes', async () => {
-    const { src, engine } = setup()
-    const started = engine.start()
-    await flush()
-    src.answer('1', 1)
-    await started
+    const { src, engine } = await hydrated()
     engine.stop()
     engine.stop()
     expect(src.unsubscribe).toHaveBeenCalledTimes(1)
