@@ -244,7 +244,12 @@ export function createEngine<T>(options: EngineOptions<T>): Engine<T> {
   const invalidate = (revision: Revision, event?: Invalidation) => {
     if (stopped) return
     if (!isRevision(revision)) return void report('protocol', invalid(revision))
-    if (!isNewer(revision, state?.revision) || (event && shouldRefresh && !shouldRefresh(event))) return
+    if (!isNewer(revision, state?.revision)) return
+    try {
+      if (event && shouldRefresh && !shouldRefresh(event)) return
+    } catch (e) {
+      return void report('apply', e) // a throwing shouldRefresh must not break the shared listener
+    }
     if (isNewer(revision, wanted)) wanted = revision
     if (!holds) trigger()
   }

@@ -481,6 +481,19 @@ describe('errors', () => {
     expect(spy).toHaveBeenCalledWith('state-sync: apply', expect.objectContaining({ topic: 't' }))
   })
 
+  it('a shouldRefresh that throws is reported and does not escape into the shared event listener', async () => {
+    const { src, engine, errors } = await hydrated({
+      shouldRefresh: () => {
+        throw new Error('boom')
+      },
+    })
+    expect(() => src.emit('2')).not.toThrow()
+    await vi.runAllTimersAsync()
+    expect(errors.map((e) => [e.phase, e.error.message])).toEqual([['apply', 'boom']])
+    expect(src.fetches).toHaveLength(1) // the event was ignored, not acted on
+    expect(engine.get()?.revision).toBe('1')
+  })
+
   it('shouldRefresh returning false ignores the event', async () => {
     const { src, engine } = setup({ shouldRefresh: (e) => e.sourceId !== 'self' })
     const started = engine.start()
@@ -497,15 +510,6 @@ describe('errors', () => {
 })
 
 describe('healing', () => {
-  async function hydrated(options: Partial<EngineOptions<number>> = {}) {
-    const t = setup(options)
-    const started = t.engine.start()
-    await flush()
-    t.src.answer('1', 1)
-    await started
-    return t
-  }
-
   it('resyncs when the window regains focus', async () => {
     const { src, engine } = await hydrated()
     window.dispatchEvent(new Event('focus'))
