@@ -69,25 +69,38 @@ fn saves_killed_with_sigkill_at_random_moments_never_leave_a_torn_file() {
     let _ = fs::remove_dir_all(&dir);
     let path = dir.join("stress.json");
     let mut rng = fastrand::Rng::with_seed(0x5eed);
-    let mut last = 0;
     let mut advanced = 0;
-
-    for kill in 0..KILLS {
-        let mut child = Command::new(std::env::current_exe().unwrap())
+    let spawn = || {
+        Command::new(std::env::current_exe().unwrap())
             .args(["--exact", "saves_killed_with_sigkill_at_random_moments_never_leave_a_torn_file", "--nocapture"])
             .env(CHILD_DIR, &dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("spawn the saving child");
-        std::thread::sleep(Duration::from_micros(rng.u64(2_000..60_000)));
+            .expect("spawn the saving child")
+    };
+
+    // How long a child takes to start saving on this machine, so that the
+    // random kills land before, during and well after the first saves
+    // whether the machine is fast or slow.
+    let started = std::time::Instant::now();
+    let mut child = spawn();
+    while !path.exists() {
+        assert!(started.elapsed() < Duration::from_secs(30), "the child never saved");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let startup = started.elapsed().as_micros() as u64;
+    child.kill().expect("SIGKILL the child");
+    child.wait().unwrap();
+    let mut last = check_whole(&serde_json::from_slice(&fs::read(&path).unwrap()).expect("the first file parses"));
+
+    for kill in 0..KILLS {
+        let mut child = spawn();
+        std::thread::sleep(Duration::from_micros(rng.u64(startup / 2..startup * 3 + 20_000)));
         child.kill().expect("SIGKILL the child");
         child.wait().unwrap();
 
-        if !path.exists() {
-            assert_eq!(last, 0, "kill {kill}: the file vanished after it existed");
-            continue;
-        }
+        assert!(path.exists(), "kill {kill}: the file vanished");
         let file: Value = serde_json::from_slice(&fs::read(&path).unwrap())
             .unwrap_or_else(|err| panic!("kill {kill}: the file does not parse: {err}"));
         let i = check_whole(&file);
@@ -111,5 +124,5 @@ fn saves_killed_with_sigkill_at_random_moments_never_leave_a_torn_file() {
         .collect();
     assert!(leftovers.len() <= 1, "stale temporary files pile up: {leftovers:?}");
     assert!(advanced > KILLS / 4, "only {advanced} of {KILLS} runs saved anything; the kills test nothing");
-    eprintln!("{KILLS} kills, {advanced} advanced the file, last state {last}");
+    eprintln!("{KILLS} kills, {advanced} advanced the file, last state {last}, startup {startup} µs");
 }
