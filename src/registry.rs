@@ -43,6 +43,16 @@ pub fn validate_topic_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// The error for a name that is not a live topic: malformed, or unknown.
+fn missing(name: &str) -> Error {
+    match validate_topic_name(name) {
+        Err(invalid) => invalid,
+        Ok(()) => Error::UnknownTopic {
+            topic: name.to_owned(),
+        },
+    }
+}
+
 #[derive(Default)]
 struct Topics {
     live: HashMap<Arc<str>, Arc<TopicCell>>,
@@ -68,13 +78,10 @@ impl Registry {
     }
 
     pub(crate) fn get(&self, name: &str) -> Result<Arc<TopicCell>> {
-        if let Some(cell) = self.read().live.get(name) {
-            return Ok(cell.clone());
+        match self.read().live.get(name) {
+            Some(cell) => Ok(cell.clone()),
+            None => Err(missing(name)),
         }
-        validate_topic_name(name)?;
-        Err(Error::UnknownTopic {
-            topic: name.to_owned(),
-        })
     }
 
     /// Registers a topic whose first revision is at least `revision`.
@@ -115,8 +122,7 @@ impl Registry {
     pub(crate) fn remove(&self, name: &str) -> Result<Snapshot> {
         let mut topics = self.write();
         let Some((name, cell)) = topics.live.remove_entry(name) else {
-            drop(topics);
-            return self.get(name).map(|cell| cell.snapshot());
+            return Err(missing(name));
         };
         let last = cell.snapshot();
         topics.retired.insert(name, last.revision);
@@ -159,6 +165,8 @@ mod tests {
         let registry = Registry::default();
         assert_eq!(registry.get("missing").unwrap_err().code(), "UNKNOWN_TOPIC");
         assert_eq!(registry.get("").unwrap_err().code(), "INVALID_TOPIC");
+        assert_eq!(registry.remove("missing").unwrap_err().code(), "UNKNOWN_TOPIC");
+        assert_eq!(registry.remove("a b").unwrap_err().code(), "INVALID_TOPIC");
     }
 
     #[test]

@@ -325,11 +325,22 @@ impl<R: Runtime> StateSync<R> {
         source: Source,
     ) -> Result<WriteOutcome> {
         let cell = self.cell(topic)?;
+        self.write_to(&cell, change, expected, source)
+    }
+
+    /// [`write`](Self::write) to a topic already looked up.
+    pub(crate) fn write_to(
+        &self,
+        cell: &TopicCell,
+        change: Change,
+        expected: Option<Revision>,
+        source: Source,
+    ) -> Result<WriteOutcome> {
         match change {
             Change::Replace(data) => {
                 let (data, exact) = cell.validate(data)?;
                 let data = Arc::new(data);
-                self.commit(&cell, expected, source, |_| {
+                self.commit(cell, expected, source, |_| {
                     Ok(Proposal {
                         data: data.clone(),
                         exact,
@@ -339,11 +350,11 @@ impl<R: Runtime> StateSync<R> {
             Change::Merge(patch) => {
                 if !patch.is_object() {
                     return Err(Error::InvalidPatch {
-                        topic: topic.to_owned(),
+                        topic: cell.name().to_owned(),
                         reason: "a merge patch must be a JSON object; use set to replace the whole value",
                     });
                 }
-                self.commit(&cell, expected, source, |current| {
+                self.commit(cell, expected, source, |current| {
                     let mut next = Value::clone(&current.data);
                     json_patch::merge(&mut next, &patch);
                     let (data, exact) = cell.validate(next)?;

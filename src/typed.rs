@@ -99,10 +99,10 @@ where
 
     /// Replaces the data. A value equal to the current one changes nothing.
     pub fn set(&self, data: &T) -> Result<WriteOutcome> {
-        self.sync.typed_cell::<T>(&self.name)?;
+        let cell = self.sync.typed_cell::<T>(&self.name)?;
         let data = serde_json::to_value(data)?;
         self.sync
-            .write(&self.name, Change::Replace(data), None, Source::Rust)
+            .write_to(&cell, Change::Replace(data), None, Source::Rust)
     }
 
     /// Changes the data with a closure, as a compare-and-set loop.
