@@ -152,19 +152,32 @@ pub(crate) fn save(
     lease: Revision,
     options: &Persistence,
 ) -> io::Result<()> {
+    /// The file, borrowing the data rather than copying it into a new `Value`.
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct File<'a> {
+        data: &'a Value,
+        revision: Revision,
+        lease: Revision,
+        schema_version: u32,
+    }
     let data = options.filter(data);
-    let file = serde_json::json!({
-        "data": data,
-        "revision": revision,
-        "lease": lease,
-        "schemaVersion": options.version,
-    });
+    let file = File {
+        data: &data,
+        revision,
+        lease,
+        schema_version: options.version,
+    };
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
     }
     let mut out = atomic_write_file::AtomicWriteFile::open(path)?;
-    serde_json::to_writer_pretty(&mut out, &file)?;
-    out.write_all(b"\n")?;
+    // serde_json writes token by token: buffer, or each token is a syscall.
+    let mut buffered = io::BufWriter::new(&mut out);
+    serde_json::to_writer_pretty(&mut buffered, &file)?;
+    buffered.write_all(b"\n")?;
+    buffered.flush()?;
+    drop(buffered);
     out.commit()
 }
 

@@ -87,10 +87,9 @@ impl PersistedTopic {
 }
 
 /// The persisted topics of an app and the problems met with them.
-#[derive(Default)]
 pub(crate) struct Persister {
     topics: HashMap<Arc<str>, Arc<PersistedTopic>>,
-    settings: Option<Settings>,
+    settings: Settings,
     problems: Mutex<Vec<PersistenceError>>,
 }
 
@@ -104,7 +103,7 @@ impl Persister {
     pub(crate) fn new(settings: Settings) -> Self {
         Persister {
             topics: HashMap::new(),
-            settings: Some(settings),
+            settings,
             problems: Mutex::new(Vec::new()),
         }
     }
@@ -134,8 +133,7 @@ impl Persister {
         initial: serde_json::Value,
         schema: Option<&crate::topic::Schema>,
     ) -> Start {
-        let settings = self.settings.as_ref().expect("persister has settings");
-        let path = Self::path_of(&settings.dir, topic);
+        let path = Self::path_of(&self.settings.dir, topic);
         let mut saving = true;
         file::remove_stale_temporaries(&path);
         let start = match file::load(&path, &options, schema, topic) {
@@ -192,7 +190,7 @@ impl Persister {
         app: &AppHandle<R>,
         cell_of: impl Fn(&str) -> Result<Arc<TopicCell>>,
     ) {
-        let settings = self.settings.clone().expect("persister has settings");
+        let Settings { debounce, max_wait, .. } = self.settings;
         for topic in self.topics.values() {
             let Ok(cell) = cell_of(&topic.name) else { continue };
             if let Err(err) = topic.save(&cell, false) {
@@ -204,8 +202,8 @@ impl Persister {
                     self.clone(),
                     topic.clone(),
                     cell,
-                    settings.debounce,
-                    settings.max_wait,
+                    debounce,
+                    max_wait,
                 ));
             }
         }
@@ -251,7 +249,7 @@ impl Persister {
 
     fn report<R: Runtime>(&self, app: &AppHandle<R>, problem: PersistenceError) {
         log::error!("state-sync: {problem}");
-        if let Some(hook) = self.settings.as_ref().and_then(|s| s.hook.as_ref()) {
+        if let Some(hook) = &self.settings.hook {
             hook(&problem);
         }
         crate::invalidation::announce_problem(app, &problem);
