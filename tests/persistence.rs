@@ -31,6 +31,15 @@ fn file_of(dir: &Path, topic: &str) -> PathBuf {
     dir.join(format!("{topic}.json"))
 }
 
+/// A fresh directory holding `bytes` as the file of `topic`; returns both paths.
+fn dir_with_file(name: &str, topic: &str, bytes: &[u8]) -> (PathBuf, PathBuf) {
+    let dir = temp_dir(name);
+    fs::create_dir_all(&dir).unwrap();
+    let path = file_of(&dir, topic);
+    fs::write(&path, bytes).unwrap();
+    (dir, path)
+}
+
 fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&fs::read(path).expect("read the topic file")).expect("valid JSON")
 }
@@ -219,10 +228,7 @@ fn the_flush_command_saves_from_a_window() {
 
 #[test]
 fn chained_migrations_bring_an_old_file_up_to_date() {
-    let dir = temp_dir("migrate");
-    fs::create_dir_all(&dir).unwrap();
-    let path = file_of(&dir, "settings");
-    fs::write(&path, r#"{"data": {"dark": true}, "revision": "7", "schemaVersion": 1}"#).unwrap();
+    let (dir, path) = dir_with_file("migrate", "settings", br#"{"data": {"dark": true}, "revision": "7", "schemaVersion": 1}"#);
     let options = Persistence::new()
         .version(3)
         .migration(1, |data| Ok(json!({"theme": if data["dark"] == true { "dark" } else { "light" }})))
@@ -248,11 +254,8 @@ fn with_hook(builder: Builder) -> (Builder, Seen) {
 
 #[test]
 fn a_failing_migration_reports_keeps_the_file_untouched_and_starts_from_default() {
-    let dir = temp_dir("migrate-fail");
-    fs::create_dir_all(&dir).unwrap();
-    let path = file_of(&dir, "settings");
     let original = br#"{"data": {"dark": "maybe"}, "revision": "3", "schemaVersion": 1}"#;
-    fs::write(&path, original).unwrap();
+    let (dir, path) = dir_with_file("migrate-fail", "settings", original);
     let options = Persistence::new()
         .version(2)
         .migration(1, |data| match data["dark"].as_bool() {
@@ -282,11 +285,8 @@ fn a_failing_migration_reports_keeps_the_file_untouched_and_starts_from_default(
 
 #[test]
 fn a_file_from_a_newer_schema_is_left_alone() {
-    let dir = temp_dir("newer");
-    fs::create_dir_all(&dir).unwrap();
-    let path = file_of(&dir, "settings");
     let original = br#"{"data": {"theme": "dark"}, "revision": "9", "schemaVersion": 4}"#;
-    fs::write(&path, original).unwrap();
+    let (dir, path) = dir_with_file("newer", "settings", original);
     let (builder, seen) = with_hook(settings_builder(&dir, Persistence::new().version(2)));
     let harness = Harness::new(builder);
     assert_eq!(harness.app.state_sync().get("settings").unwrap().data["theme"], "light");
@@ -297,10 +297,7 @@ fn a_file_from_a_newer_schema_is_left_alone() {
 }
 
 fn assert_recovers_from(name: &str, bytes: &[u8], kind: ProblemKind) {
-    let dir = temp_dir(name);
-    fs::create_dir_all(&dir).unwrap();
-    let path = file_of(&dir, "settings");
-    fs::write(&path, bytes).unwrap();
+    let (dir, path) = dir_with_file(name, "settings", bytes);
     let (builder, seen) = with_hook(settings_builder(&dir, Persistence::new()));
     let harness = Harness::new(builder);
 
@@ -338,18 +335,14 @@ struct Volume {
 
 #[test]
 fn persisted_data_that_no_longer_fits_its_type_is_treated_as_corruption() {
-    let dir = temp_dir("typed");
-    fs::create_dir_all(&dir).unwrap();
-    let path = file_of(&dir, "volume");
     let bytes = br#"{"data": {"level": 900}, "revision": "2", "schemaVersion": 1}"#;
-    fs::write(&path, bytes).unwrap();
-    let seen: Seen = Arc::default();
-    let sink = seen.clone();
-    let builder = Builder::new()
-        .typed_topic("volume", Volume { level: 5 })
-        .persist("volume", Persistence::new())
-        .persist_dir(&dir)
-        .on_persistence_error(move |p| sink.lock().unwrap().push(p.clone()));
+    let (dir, _) = dir_with_file("typed", "volume", bytes);
+    let (builder, seen) = with_hook(
+        Builder::new()
+            .typed_topic("volume", Volume { level: 5 })
+            .persist("volume", Persistence::new())
+            .persist_dir(&dir),
+    );
     let harness = Harness::new(builder);
     let volume = harness.app.state_sync().typed::<Volume>("volume").unwrap();
     assert_eq!(volume.get().unwrap().data.level, 5);
