@@ -347,11 +347,7 @@ describe('stop', () => {
   })
 
   it('fetch in flight at stop() is never applied', async () => {
-    const { src, engine, applied } = setup()
-    const started = engine.start()
-    await flush()
-    src.answer('1', 1)
-    await started
+    const { src, engine, applied } = await hydrated()
     src.emit('2')
     await flush()
     engine.stop()
@@ -406,11 +402,7 @@ describe('errors', () => {
   })
 
   it('reports an event with a malformed revision in the protocol phase and ignores it', async () => {
-    const { src, engine, errors } = setup()
-    const started = engine.start()
-    await flush()
-    src.answer('1', 1)
-    await started
+    const { src, engine, errors } = await hydrated()
     src.emit('02')
     src.emit(42 as unknown as string)
     await vi.runAllTimersAsync()
@@ -495,11 +487,7 @@ describe('errors', () => {
   })
 
   it('shouldRefresh returning false ignores the event', async () => {
-    const { src, engine } = setup({ shouldRefresh: (e) => e.sourceId !== 'self' })
-    const started = engine.start()
-    await flush()
-    src.answer('1', 1)
-    await started
+    const { src, engine } = await hydrated({ shouldRefresh: (e) => e.sourceId !== 'self' })
     src.emit('2', 'self')
     await vi.runAllTimersAsync()
     expect(src.fetches).toHaveLength(1)
@@ -576,11 +564,7 @@ describe('healing', () => {
 
 describe('throttled events', () => {
   it('a debounced burst of events costs one fetch after the quiet period', async () => {
-    const { src, engine } = setup({ throttling: { debounceMs: 100 } })
-    const started = engine.start()
-    await flush()
-    src.answer('1', 1)
-    await started
+    const { src, engine } = await hydrated({ throttling: { debounceMs: 100 } })
     for (let r = 2; r <= 10; r++) {
       src.emit(String(r))
       await vi.advanceTimersByTimeAsync(50)
