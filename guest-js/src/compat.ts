@@ -22,7 +22,7 @@ export interface SnapshotApplier<T> {
 /**
  * Options of {@link createRevisionSync}: `topic`, `subscriber`, `provider`,
  * `applier`, `shouldRefresh`, `logger`, `onError`, `throttling`, plus this
- * package's `retry`, `resyncOnFocus`, `resyncIntervalMs` and `maxStaleRefetches`.
+ * package's `retry`, `resyncOnFocus` and `resyncIntervalMs`.
  *
  * @example
  * const options: RevisionSyncOptions<Settings> = { topic: 'settings', subscriber, provider, applier }
