@@ -26,31 +26,36 @@ export interface Channel {
 
 /**
  * Opens the {@link Channel} of backend `name`. The BroadcastChannel is
- * acquired with the first subscriber and released with the last; without
+ * acquired with the first subscriber and released with the last, as is
+ * `watch`, a second source of invalidations (the storage's own change
+ * events), whose events get the `sourceId` `"@storage"`. Without
  * BroadcastChannel (very old browsers) only this tab hears its writes, and
  * other tabs heal on focus and interval.
  *
  * @example
  * const off = channel('state-sync').subscribe('settings', (e) => console.log(e.revision))
  */
-export function channel(name: string): Channel {
+export function channel(name: string, watch?: (changed: (topic: string, revision: string) => void) => () => void): Channel {
   const id = 'state-sync:' + name
   const handlers = new Map<string, Set<(event: Invalidation) => void>>()
   const has = typeof BroadcastChannel === 'function'
   let bc: BroadcastChannel | undefined
+  let unwatch: (() => void) | undefined
   const deliver = (event: Invalidation) => {
     const set = event && typeof event.topic === 'string' ? handlers.get(event.topic) : undefined
     set && [...set].forEach((h) => h(event))
   }
   const release = () => {
     bc?.close()
-    bc = undefined
+    unwatch?.()
+    bc = unwatch = undefined
   }
   return {
     subscribe(topic, handler) {
       const set = handlers.get(topic) ?? new Set()
       handlers.set(topic, set.add(handler))
       if (has && !bc) (bc = new BroadcastChannel(id)).onmessage = (e: MessageEvent<Invalidation>) => deliver(e.data)
+      unwatch ??= watch?.((topic, revision) => deliver({ topic, revision, sourceId: '@storage' }))
       return () => {
         if (set.delete(handler) && !set.size && handlers.delete(topic) && !handlers.size) release()
       }

@@ -135,7 +135,7 @@ export function browser(options: BrowserOptions): BrowserBackend {
       ? indexedDbStore(options.indexedDB ?? globalThis.indexedDB, name)
       : localStorageStore(() => options.localStorage ?? globalThis.localStorage, name)
   const locks = options.locks === undefined ? globalThis.navigator?.locks : (options.locks ?? undefined)
-  const events = channel(name)
+  const events = channel(name, store.watch)
   const sourceId = 'tab-' + Math.random().toString(36).slice(2, 10)
   const problems: BrowserProblem[] = []
   const reported = new Set<string>()
@@ -170,7 +170,7 @@ export function browser(options: BrowserOptions): BrowserBackend {
     return task()
   }
 
-  const commit = async (topic: string, d: Declared, seen: string, revision: Revision, json: string, savedAt: number, aside?: string) =>
+  const commit = async (topic: string, d: Declared, seen: string, revision: Revision, json: string, savedAt?: number, aside?: string) =>
     store.commit(topic, seen, await pack({ revision, version: d.version, savedAt }, json, d.minBytes, store.textual), aside)
 
   // A topic with a TTL expires while a tab shows it: read it again then, which rewrites and announces it.
@@ -198,7 +198,8 @@ export function browser(options: BrowserOptions): BrowserBackend {
       }
       if (!reading?.rewrite) return reading
       const aside = reading.aside ? store.asideKey(topic) : undefined
-      const savedAt = reading.problem || reading.savedAt === undefined ? Date.now() : reading.savedAt
+      // The initial value put back (expired, corrupt) never expires; a migrated record keeps its age.
+      const savedAt = reading.problem ? undefined : reading.savedAt
       if (await commit(topic, d, reading.stamp, reading.revision, reading.json, savedAt, aside)) {
         if (reading.problem) problem({ topic, ...reading.problem, movedTo: aside ?? null })
         events.announce({ topic, revision: reading.revision, sourceId })

@@ -4,8 +4,14 @@
  * text. localStorage has no transactions, so the backend holds the topic's
  * Web Lock around every write; the check and the write then run in one task.
  *
+ * In Chromium each tab reads localStorage from its own copy, which hears of
+ * other tabs' writes a moment later, sometimes after their BroadcastChannel
+ * message: so the `storage` event, which fires once the copy has the new
+ * value, is also a source of invalidations ({@link Store.watch}).
+ *
  * @module
  */
+import { parse } from './record'
 import { stamp } from './schema'
 import { failure, unavailable, type Store } from './store'
 
@@ -46,6 +52,15 @@ export function localStorageStore(storage: () => Storage | undefined, name: stri
       return true
     },
     asideKey: (topic) => `state-sync:${name}:aside:${Date.now()}:${topic}`,
+    watch(changed) {
+      const prefix = key('')
+      const heard = (e: StorageEvent) => {
+        const revision = e.key?.startsWith(prefix) && parse(e.newValue ?? undefined)?.revision
+        if (revision) changed(e.key!.slice(prefix.length), revision)
+      }
+      globalThis.addEventListener?.('storage', heard)
+      return () => globalThis.removeEventListener?.('storage', heard)
+    },
     close() {},
   }
   return store

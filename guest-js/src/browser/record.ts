@@ -20,8 +20,12 @@ export interface StoredRecord {
   revision: Revision
   /** The schema version the data was written with. */
   version: number
-  /** When the record was written, in ms since the epoch (for TTL). */
-  savedAt: number
+  /**
+   * When the data was written, in ms since the epoch, for TTL. Absent when the
+   * data is the topic's initial value put back (after expiry or corruption),
+   * which never expires.
+   */
+  savedAt?: number
   /** The data's JSON text, when not compressed. */
   json?: string
   /** The data's JSON text, gzipped: bytes in IndexedDB, base64 in localStorage. */
@@ -61,7 +65,7 @@ export function parse(raw: unknown): StoredRecord | undefined {
     isRevision(r.revision) &&
     Number.isSafeInteger(r.version) &&
     (r.version as number) >= 0 &&
-    Number.isFinite(r.savedAt) &&
+    (r.savedAt === undefined || Number.isFinite(r.savedAt)) &&
     (typeof r.json === 'string') !== (typeof r.gzip === 'string' || r.gzip instanceof Uint8Array)
   )
     return r as unknown as StoredRecord

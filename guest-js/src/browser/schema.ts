@@ -181,7 +181,7 @@ export async function read(
       version,
       supported: d.version,
     })
-  if (d.ttlMs !== undefined && savedAt + d.ttlMs <= now)
+  if (d.ttlMs !== undefined && savedAt !== undefined && savedAt + d.ttlMs <= now)
     return initial(next(name, revision), 'expired', `not written for ${d.ttlMs} ms`)
   let json: string
   let data: unknown

@@ -31,6 +31,12 @@ export interface Store {
   commit(topic: string, seen: string, next: StoredRecord | string, aside?: string): Promise<boolean>
   /** A new key to keep an old value of `topic` aside under. */
   asideKey(topic: string): string
+  /**
+   * Where the storage itself tells of changes made by other tabs (localStorage's
+   * `storage` event): calls `changed` with the topic and its new revision;
+   * returns the function that stops it.
+   */
+  watch?(changed: (topic: string, revision: string) => void): () => void
   /** Releases the storage (closes the database). */
   close(): void
 }
