@@ -21,6 +21,9 @@ const topics: Record<string, TopicDeclaration> = {
   settings: { initial: { theme: 'light', n: 0 } },
   acks: { initial: {} },
   draft: { initial: { text: '' }, ttlMs: Number(query.get('ttl') ?? 60_000) },
+  // For bench.ts: the same data stored as JSON text, and always gzipped.
+  plain: { initial: null },
+  packed: { initial: null, compress: { minBytes: 0 } },
   migrated:
     query.get('v') === '1'
       ? { initial: { dark: false } }
@@ -75,6 +78,32 @@ const harness = {
     }
   },
   problems: () => backend.problems(),
+  /**
+   * For bench.ts: per size of JSON text, the gzipped size and the median time
+   * of `rounds` writes of such data, stored plain and gzipped.
+   */
+  async measure(sizes: number[], rounds: number) {
+    const rows = []
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1]!
+    for (const size of sizes) {
+      // Settings-like records: repeated keys, varied values, as app state is.
+      const data: unknown[] = []
+      for (let i = 0; JSON.stringify(data).length < size; i++)
+        data.push({ id: i, name: 'item ' + i, done: i % 3 === 0, tags: ['a' + (i % 7), 'b' + (i % 5)], score: (i * 7919) % 1000 })
+      const json = JSON.stringify(data)
+      const gzip = new Uint8Array(await new Response(new Blob([json]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer())
+      const time: Record<string, number[]> = { plain: [], packed: [] }
+      for (let r = 0; r < rounds; r++)
+        for (const name of ['plain', 'packed']) {
+          const value = [r, ...data]
+          const t = performance.now()
+          await backend.write(name, 'set', value)
+          time[name]!.push(performance.now() - t)
+        }
+      rows.push({ size: json.length, gzip: gzip.length, plainMs: median(time.plain!), packedMs: median(time.packed!) })
+    }
+    return rows
+  },
 }
 window.harness = harness
 document.title = 'ready'

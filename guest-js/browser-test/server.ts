@@ -7,9 +7,9 @@ import type { AddressInfo } from 'node:net'
 
 const html = '<!doctype html><meta charset="utf-8"><title>loading</title><script type="module" src="/page.js"></script>'
 
-export async function serve(): Promise<{ url: string; close: () => Promise<void> }> {
+export async function serve(page = new URL('./page.ts', import.meta.url).pathname): Promise<{ url: string; close: () => Promise<void> }> {
   const out = await build({
-    entryPoints: [new URL('./page.ts', import.meta.url).pathname],
+    entryPoints: [page],
     bundle: true,
     format: 'esm',
     target: 'es2022',

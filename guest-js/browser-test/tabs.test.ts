@@ -1,47 +1,31 @@
-// The browser backend in real tabs: Debian's Chromium (/usr/bin/chromium,
-// installed by .ci/setup; nothing is downloaded), driven by playwright-core,
-// with a fresh profile per run. Every test uses its own backend name, so
+// The browser backend in real tabs of Debian's Chromium (see chromium.ts;
+// nothing is downloaded), with a fresh profile per run. Every test uses its own backend name, so
 // tests in the one browser share nothing. Run with `npm run test:browser`.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Snapshot } from '../src/protocol'
+import { launch } from './chromium'
 import { serve } from './server'
-
-const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium'
-const flags = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 
 let context: BrowserContext
 let server: Awaited<ReturnType<typeof serve>>
-let profile: string
+let browser: Awaited<ReturnType<typeof launch>>
 /** What the tabs reported through window.report, by kind. */
 const reports = new Map<string, unknown[]>()
 const reported = (kind: string) => reports.get(kind) ?? []
 
 beforeAll(async () => {
   server = await serve()
-  profile = mkdtempSync(join(tmpdir(), 'state-sync-chromium-'))
-  context = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args: flags })
+  browser = await launch()
+  context = browser.context
   await context.exposeBinding('report', (_source, kind: string, value: unknown) => {
     reports.set(kind, [...reported(kind), value])
   })
 }, 60_000)
 
 afterAll(async () => {
-  await context?.close()
+  await browser?.close()
   await server?.close()
-  if (profile) rmSync(profile, { recursive: true, force: true })
 })
 
 let names = 0

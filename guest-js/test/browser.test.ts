@@ -146,6 +146,19 @@ describe.each(['indexeddb', 'localstorage'] as const)('browser backend on %s', (
     expect(onProblem).toHaveBeenCalledWith(expect.objectContaining({ topic: 'draft', kind: 'expired', movedTo: null }))
   })
 
+  it('the initial value put back after expiry does not expire again (it used to, bumping the revision every ttlMs)', async () => {
+    fakeTime()
+    const w = world({ draft: { initial: { text: '' }, ttlMs: 1_000 } }, storage)
+    const draft = open<{ text: string }>(w.tab(), 'draft')
+    await draft.ready
+    await draft.set({ text: 'typed' })
+    await vi.advanceTimersByTimeAsync(1_000)
+    await vi.waitFor(() => expect(draft.get()?.revision).toBe('2'))
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(await w.tab().snapshot('draft')).toEqual({ revision: '2', data: { text: '' } })
+    expect(draft.get()).toEqual({ revision: '2', data: { text: '' } })
+  })
+
   it('an open tab sees its topic expire when the TTL runs out', async () => {
     fakeTime()
     const w = world({ draft: { initial: { text: '' }, ttlMs: 1_000 } }, storage)

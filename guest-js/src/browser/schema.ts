@@ -20,7 +20,7 @@ import { COMPRESS_MIN_BYTES as COMPRESS_MIN, parse, text, type StoredRecord } fr
  *   record of an older version is migrated once, in order, and written back;
  * - `ttlMs`: a record not written for this long reads as `initial`;
  * - `compress`: gzip the stored JSON when it is longer than `minBytes`
- *   characters (`true`: `COMPRESS_MIN_BYTES`, 1024).
+ *   characters (`true`: `COMPRESS_MIN_BYTES`, 4096).
  *
  * @example
  * const settings: TopicDeclaration<{ theme: string }> = {
