@@ -35,6 +35,16 @@ const until = async (check: () => boolean) => {
   expect(check()).toBe(true)
 }
 
+// A tab showing `draft` (TTL 1 s) that has just written it, on fake time.
+const typedDraft = async (storage: 'indexeddb' | 'localstorage') => {
+  fakeTime()
+  const w = world({ draft: { initial: { text: '' }, ttlMs: 1_000 } }, storage)
+  const draft = open<{ text: string }>(w.tab(), 'draft')
+  await draft.ready
+  await draft.set({ text: 'typed' })
+  return { w, draft }
+}
+
 const rejection = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e)
 
 describe.each(['indexeddb', 'localstorage'] as const)('browser backend on %s', (storage) => {
@@ -147,11 +157,7 @@ describe.each(['indexeddb', 'localstorage'] as const)('browser backend on %s', (
   })
 
   it('the initial value put back after expiry does not expire again (it used to, bumping the revision every ttlMs)', async () => {
-    fakeTime()
-    const w = world({ draft: { initial: { text: '' }, ttlMs: 1_000 } }, storage)
-    const draft = open<{ text: string }>(w.tab(), 'draft')
-    await draft.ready
-    await draft.set({ text: 'typed' })
+    const { w, draft } = await typedDraft(storage)
     await vi.advanceTimersByTimeAsync(1_000)
     await vi.waitFor(() => expect(draft.get()?.revision).toBe('2'))
     await vi.advanceTimersByTimeAsync(5_000)
@@ -160,11 +166,7 @@ describe.each(['indexeddb', 'localstorage'] as const)('browser backend on %s', (
   })
 
   it('an open tab sees its topic expire when the TTL runs out', async () => {
-    fakeTime()
-    const w = world({ draft: { initial: { text: '' }, ttlMs: 1_000 } }, storage)
-    const draft = open<{ text: string }>(w.tab(), 'draft')
-    await draft.ready
-    await draft.set({ text: 'typed' })
+    const { draft } = await typedDraft(storage)
     await vi.advanceTimersByTimeAsync(999)
     expect(draft.get()?.data).toEqual({ text: 'typed' })
     await vi.advanceTimersByTimeAsync(1)

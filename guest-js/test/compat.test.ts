@@ -6,6 +6,23 @@ import type { Snapshot } from '../src/protocol'
 import { Backend } from './support/backend'
 import { deferred, flush, manual } from './support/manual'
 
+// A compat handle over a hand-driven source, reporting to a spy.
+const make = (extra: Partial<Parameters<typeof createRevisionSync<number>>[0]> = {}) => {
+  const src = manual<number>()
+  const onError = vi.fn()
+  const sync = createRevisionSync<number>({
+    topic: 't',
+    subscriber: src.subscriber,
+    provider: src.provider,
+    applier: { apply: () => {} },
+    onError,
+    resyncOnFocus: false,
+    retry: { attempts: 1 },
+    ...extra,
+  })
+  return { src, onError, sync }
+}
+
 afterEach(() => {
   vi.useRealTimers()
   clearMocks()
@@ -82,19 +99,12 @@ describe('createRevisionSync (the @statesync/core API)', () => {
   })
 
   it('an applier that throws on the first snapshot is reported in the apply phase, and start() rejects with it', async () => {
-    const src = manual<number>()
-    const onError = vi.fn()
-    const sync = createRevisionSync<number>({
-      topic: 't',
-      subscriber: src.subscriber,
-      provider: src.provider,
+    const { src, onError, sync } = make({
       applier: {
         apply: () => {
           throw new Error('store rejected it')
         },
       },
-      onError,
-      resyncOnFocus: false,
     })
     const started = sync.start()
     await flush()
@@ -105,19 +115,12 @@ describe('createRevisionSync (the @statesync/core API)', () => {
   })
 
   it('an applier that throws on a later snapshot is reported, and start() had resolved', async () => {
-    const src = manual<number>()
-    const onError = vi.fn()
-    const sync = createRevisionSync<number>({
-      topic: 't',
-      subscriber: src.subscriber,
-      provider: src.provider,
+    const { src, onError, sync } = make({
       applier: {
         apply: ({ data }) => {
           if (data === 2) throw new Error('no twos')
         },
       },
-      onError,
-      resyncOnFocus: false,
     })
     const started = sync.start()
     await flush()
@@ -155,22 +158,6 @@ describe('createRevisionSync (the @statesync/core API)', () => {
   })
 
   describe('behaves like @statesync/core where an app can observe it', () => {
-    const make = (extra: Partial<Parameters<typeof createRevisionSync<number>>[0]> = {}) => {
-      const src = manual<number>()
-      const onError = vi.fn()
-      const sync = createRevisionSync<number>({
-        topic: 't',
-        subscriber: src.subscriber,
-        provider: src.provider,
-        applier: { apply: () => {} },
-        onError,
-        resyncOnFocus: false,
-        retry: { attempts: 1 },
-        ...extra,
-      })
-      return { src, onError, sync }
-    }
-
     it('throws at once on an empty topic', () => {
       expect(() => make({ topic: '' })).toThrow('topic must be a non-empty string')
       expect(() => make({ topic: '  ' })).toThrow('topic must be a non-empty string')
