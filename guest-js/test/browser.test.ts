@@ -59,6 +59,22 @@ describe.each(['indexeddb', 'localstorage'] as const)('browser backend on %s', (
     expect(b.get()).toEqual({ revision: '1', data: { theme: 'dark' } })
   })
 
+  it('a tab that missed the invalidation heals on its interval', async () => {
+    fakeTime()
+    const w = world({ counter: { initial: 0 } }, storage)
+    const counter = topic<number>('counter', { transport: w.tab(), resyncOnFocus: false, resyncIntervalMs: 1_000 })
+    cleanup.push(counter.stop)
+    await counter.ready
+    // A write that announced nothing (a message this tab missed).
+    const record = { revision: '1', version: 1, savedAt: Date.now(), json: '5' }
+    if (storage === 'indexeddb') await idbRecord(w.indexedDB, w.name, 'counter', record)
+    else w.localStorage.setItem(`state-sync:${w.name}:topic:counter`, JSON.stringify(record))
+    await vi.advanceTimersByTimeAsync(999)
+    expect(counter.get()).toEqual({ revision: '0', data: 0 })
+    await vi.advanceTimersByTimeAsync(1)
+    await vi.waitFor(() => expect(counter.get()).toEqual({ revision: '1', data: 5 }))
+  })
+
   it('concurrent update() from three tabs loses no increment', async () => {
     const w = world({ counter: { initial: 0 } }, storage)
     const tabs = [w.tab(), w.tab(), w.tab()].map((t) => open<number>(t, 'counter'))
