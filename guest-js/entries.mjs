@@ -10,13 +10,15 @@
 // the bundle). Adapters import the core from '../index' so that the ESM build
 // shares one chunk, and with it one Tauri event listener, between entries.
 // Shared code of the adapters lives in src/adapters/shared/, which is not an entry.
+// `browser` (issue 15) is the browser backend, src/browser/index.ts; the rest
+// of src/browser/ is its own code, not entries.
 import { readdirSync, existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const src = fileURLToPath(new URL('./src/', import.meta.url))
 
 /** @type {Record<string, string>} name -> source file */
-export const entries = { index: src + 'index.ts' }
+export const entries = { index: src + 'index.ts', browser: src + 'browser/index.ts' }
 if (existsSync(src + 'adapters'))
   for (const file of readdirSync(src + 'adapters'))
     if (file.endsWith('.ts')) entries['adapters/' + file.slice(0, -3)] = src + 'adapters/' + file

@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { createEngine, type EngineOptions } from './engine'
-import type { Revision, Snapshot } from './protocol'
+import { createEngine, type EngineOptions, type Logger, type SyncErrorContext, type SyncPhase } from './engine'
+import { StateSyncError } from './errors'
+import { isRevision, type Revision, type Snapshot } from './protocol'
 
 /**
  * Applies a snapshot to the app's own state (`@statesync/core`'s `SnapshotApplier`).
@@ -20,6 +21,26 @@ export interface SnapshotApplier<T> {
 }
 
 /**
+ * The phases of `createRevisionSync`'s errors, with `@statesync/core`'s names:
+ * the engine's, except that a failed fetch is `getSnapshot` (the engine says
+ * `snapshot`).
+ *
+ * @example
+ * const phase: RevisionSyncPhase = 'getSnapshot'
+ */
+export type RevisionSyncPhase = Exclude<SyncPhase, 'snapshot'> | 'getSnapshot'
+
+/**
+ * What `onError` and the logger of {@link createRevisionSync} receive.
+ *
+ * @example
+ * const onError = (ctx: RevisionSyncErrorContext) => ctx.phase === 'getSnapshot' && showOffline()
+ */
+export interface RevisionSyncErrorContext extends Omit<SyncErrorContext, 'phase'> {
+  phase: RevisionSyncPhase
+}
+
+/**
  * Options of {@link createRevisionSync}: `topic`, `subscriber`, `provider`,
  * `applier`, `shouldRefresh`, `logger`, `onError`, `throttling`, plus this
  * package's `retry`, `resyncOnFocus` and `resyncIntervalMs`.
@@ -27,8 +48,10 @@ export interface SnapshotApplier<T> {
  * @example
  * const options: RevisionSyncOptions<Settings> = { topic: 'settings', subscriber, provider, applier }
  */
-export interface RevisionSyncOptions<T> extends EngineOptions<T> {
+export interface RevisionSyncOptions<T> extends Omit<EngineOptions<T>, 'onError'> {
   applier: SnapshotApplier<T>
+  /** Called once per error; an `onError` that throws is ignored. */
+  onError?: (context: RevisionSyncErrorContext) => void
 }
 
 /**
@@ -67,16 +90,58 @@ export interface RevisionSyncHandle {
  * await sync.start()
  */
 export function createRevisionSync<T>(options: RevisionSyncOptions<T>): RevisionSyncHandle {
-  const engine = createEngine(options)
+  const { topic, onError, subscriber } = options
+  if (typeof topic !== 'string' || !topic.trim())
+    throw new StateSyncError('INVALID_TOPIC', 'topic must be a non-empty string', { topic: String(topic) })
+  const rename = (ctx: SyncErrorContext): RevisionSyncErrorContext => ({
+    ...ctx,
+    phase: ctx.phase === 'snapshot' ? 'getSnapshot' : ctx.phase,
+  })
+  const logger = options.logger ?? (onError ? undefined : console)
+  const protocol = (message: string, value: unknown) => void engine.report('protocol', new StateSyncError('PROTOCOL', message, { value }))
+  const engine = createEngine<T>({
+    ...options,
+    onError: onError && ((ctx) => onError(rename(ctx))),
+    logger: logger && ({ error: (message, ctx) => logger.error(message.replace(/snapshot$/, 'getSnapshot'), rename(ctx as SyncErrorContext)) } satisfies Logger),
+    // As `@statesync/core`: an event without a topic, or whose revision is not
+    // a string, is a protocol error; an event of another topic is ignored.
+    subscriber: {
+      subscribe: (handler) =>
+        subscriber.subscribe((event) => {
+          const { topic: t, revision } = (event ?? {}) as Partial<typeof event>
+          if (typeof t !== 'string' || !t.trim()) return protocol('Empty topic in invalidation event', event)
+          if (!isRevision(revision)) return protocol(`Non-canonical revision in invalidation event: "${String(revision)}"`, revision)
+          if (t === topic) handler(event)
+        }),
+    },
+  })
+  let stopped = false
+  let applied = 0
+  let first: StateSyncError | undefined // the first apply's failure, which start() rejects with
   let applying = Promise.resolve()
   engine.subscribe((snapshot) => {
+    const n = ++applied
     applying = applying
       .then(() => options.applier.apply(snapshot))
-      .catch((e: unknown) => void engine.report('apply', e))
+      .catch((e: unknown) => {
+        const error = engine.report('apply', e)
+        if (n === 1) first = error
+      })
   })
   return {
-    start: () => engine.start().then(() => applying),
-    stop: engine.stop,
+    start: () =>
+      stopped
+        ? Promise.reject(new StateSyncError('STOPPED', 'start() called after stop()'))
+        : engine
+            .start()
+            .then(() => applying)
+            .then(() => {
+              if (first) throw first
+            }),
+    stop() {
+      stopped = true
+      engine.stop()
+    },
     refresh: () => engine.refresh().then(() => applying),
     getLocalRevision: () => engine.get()?.revision ?? '0',
   }

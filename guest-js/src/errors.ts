@@ -20,6 +20,13 @@ import type { Revision } from './protocol'
  * - `TIMEOUT`: one attempt took longer than `retry.timeoutMs`.
  * - `STOPPED`: the handle was stopped before it was hydrated.
  *
+ * The browser backend (`tauri-plugin-state-sync-api/browser`) adds:
+ * - `STORAGE_UNAVAILABLE`: IndexedDB or localStorage cannot be used (private
+ *   mode, blocked by the browser, or localStorage without the Web Locks API);
+ * - `QUOTA_EXCEEDED`: the browser refused to store the write for lack of space;
+ * - `MIGRATION_FAILED`: the stored record needs a migration that is missing or threw;
+ * - `NEWER_SCHEMA`: the stored record was written by a newer schema version.
+ *
  * @example
  * const d: ErrorDetails['REVISION_CONFLICT'] = { topic: 't', expectedRevision: '1', currentRevision: '2' }
  */
@@ -42,6 +49,10 @@ export interface ErrorDetails {
   PROTOCOL: { value?: unknown }
   TIMEOUT: Record<string, never>
   STOPPED: Record<string, never>
+  STORAGE_UNAVAILABLE: { storage: 'indexeddb' | 'localstorage'; cause?: unknown }
+  QUOTA_EXCEEDED: { topic: string }
+  MIGRATION_FAILED: { topic: string; version: number; cause?: unknown }
+  NEWER_SCHEMA: { topic: string; version: number; supported: number }
 }
 
 /**

@@ -6,6 +6,23 @@ import type { Snapshot } from '../src/protocol'
 import { Backend } from './support/backend'
 import { deferred, flush, manual } from './support/manual'
 
+// A compat handle over a hand-driven source, reporting to a spy.
+const make = (extra: Partial<Parameters<typeof createRevisionSync<number>>[0]> = {}) => {
+  const src = manual<number>()
+  const onError = vi.fn()
+  const sync = createRevisionSync<number>({
+    topic: 't',
+    subscriber: src.subscriber,
+    provider: src.provider,
+    applier: { apply: () => {} },
+    onError,
+    resyncOnFocus: false,
+    retry: { attempts: 1 },
+    ...extra,
+  })
+  return { src, onError, sync }
+}
+
 afterEach(() => {
   vi.useRealTimers()
   clearMocks()
@@ -81,26 +98,40 @@ describe('createRevisionSync (the @statesync/core API)', () => {
     sync.stop()
   })
 
-  it('an applier that throws is reported in the apply phase', async () => {
-    const src = manual<number>()
-    const onError = vi.fn()
-    const sync = createRevisionSync<number>({
-      topic: 't',
-      subscriber: src.subscriber,
-      provider: src.provider,
+  it('an applier that throws on the first snapshot is reported in the apply phase, and start() rejects with it', async () => {
+    const { src, onError, sync } = make({
       applier: {
         apply: () => {
           throw new Error('store rejected it')
         },
       },
-      onError,
-      resyncOnFocus: false,
+    })
+    const started = sync.start()
+    await flush()
+    src.answer('1', 1)
+    await expect(started).rejects.toThrow('store rejected it')
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ phase: 'apply', topic: 't' }))
+    sync.stop()
+  })
+
+  it('an applier that throws on a later snapshot is reported, and start() had resolved', async () => {
+    const { src, onError, sync } = make({
+      applier: {
+        apply: ({ data }) => {
+          if (data === 2) throw new Error('no twos')
+        },
+      },
     })
     const started = sync.start()
     await flush()
     src.answer('1', 1)
     await started
-    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ phase: 'apply', topic: 't' }))
+    src.emit('2')
+    await flush()
+    src.answer('2', 2)
+    await flush()
+    expect(onError.mock.calls.map(([c]) => c.phase)).toEqual(['apply'])
+    expect(sync.getLocalRevision()).toBe('2')
     sync.stop()
   })
 
@@ -124,5 +155,50 @@ describe('createRevisionSync (the @statesync/core API)', () => {
     expect(data).toEqual({ theme: 'dark' })
     expect(sync.getLocalRevision()).toBe('1')
     sync.stop()
+  })
+
+  describe('behaves like @statesync/core where an app can observe it', () => {
+    it('throws at once on an empty topic', () => {
+      expect(() => make({ topic: '' })).toThrow('topic must be a non-empty string')
+      expect(() => make({ topic: '  ' })).toThrow('topic must be a non-empty string')
+    })
+
+    it('reports a failed provider in the getSnapshot phase, to onError and to the logger', async () => {
+      const error = vi.fn()
+      const { src, onError, sync } = make({ logger: { error } })
+      const started = sync.start()
+      await flush()
+      src.fetches[0]!.reject(new Error('offline'))
+      await expect(started).rejects.toMatchObject({ code: 'IPC' })
+      expect(onError.mock.calls.map(([c]) => c.phase)).toEqual(['getSnapshot'])
+      expect(error).toHaveBeenCalledWith('state-sync: getSnapshot', expect.objectContaining({ phase: 'getSnapshot', topic: 't' }))
+      sync.stop()
+    })
+
+    it('start() after stop() rejects', async () => {
+      const { sync } = make()
+      sync.stop()
+      await expect(sync.start()).rejects.toThrow('start() called after stop()')
+    })
+
+    it('an event with an empty or non-string topic, or a non-string revision, is reported in the protocol phase; another topic is ignored', async () => {
+      const { src, onError, sync } = make()
+      const started = sync.start()
+      await flush()
+      src.answer('1', 1)
+      await started
+      const handler = src.subscriber.subscribe.mock.calls[0]![0]
+      handler({ topic: '', revision: '2', sourceId: 'x' })
+      handler({ topic: '   ', revision: '2', sourceId: 'x' })
+      handler({ topic: 7, revision: '2', sourceId: 'x' } as never)
+      handler({ topic: 't', revision: 2, sourceId: 'x' } as never)
+      handler({ topic: 'other', revision: '9', sourceId: 'x' })
+      await flush()
+      expect(onError.mock.calls.map(([c]) => [c.phase, c.error.code])).toEqual(Array(4).fill(['protocol', 'PROTOCOL']))
+      expect(onError.mock.calls[0]![0].error.message).toBe('Empty topic in invalidation event')
+      expect(onError.mock.calls[3]![0].error.message).toMatch(/^Non-canonical revision in invalidation event/)
+      expect(src.fetches).toHaveLength(1) // none of them caused a fetch
+      sync.stop()
+    })
   })
 })

@@ -32,10 +32,26 @@ declare module 'pinia' {
 
 type AnyStore = Pick<Store, '$state' | '$patch' | '$subscribe'>
 
-const access = (store: AnyStore): StoreAccess => ({
+/**
+ * What the compat applier accepts: a Pinia store, or any object shaped like
+ * one (`@statesync/pinia`'s structural target): `$state`, and `$patch` taking
+ * a function that mutates the state; `$id` is optional.
+ *
+ * @example
+ * const target: PiniaLike = { $state: { theme: 'light' }, $patch(fn) { fn(this.$state) } }
+ */
+export interface PiniaLike {
+  $id?: string
+  $state: StateTree
+  $patch(mutator: (state: StateTree) => void): void
+}
+
+const access = (store: PiniaLike | AnyStore): StoreAccess => ({
+  name: 'pinia',
+  ctx: { store },
   read: () => store.$state,
-  write: (set, drop) => store.$patch((state: StateTree) => void assign(state, set, drop)),
-  watch: (changed) => store.$subscribe(changed, { detached: true }),
+  write: (set, drop) => (store as PiniaLike).$patch((state) => void assign(state, set, drop)),
+  watch: (changed) => (store as AnyStore).$subscribe(changed, { detached: true }),
 })
 
 /**
@@ -47,7 +63,7 @@ const access = (store: AnyStore): StoreAccess => ({
  * bindPinia(settings, 'settings', { mode: 'replace', omitKeys: ['draft'] })
  * settings.theme = 'dark' // written to the topic as { theme: 'dark' }
  */
-export const bindPinia = <T = StateTree>(store: AnyStore, topic: TopicHandle<T> | string, options?: BindOptions<T>): Binding =>
+export const bindPinia = <T = StateTree>(store: AnyStore, topic: TopicHandle<T> | string, options?: BindOptions<T, { store: AnyStore }>): Binding =>
   bind(access(store), topic, options)
 
 /**
@@ -69,10 +85,14 @@ export const createStateSyncPlugin =
   }
 
 /**
- * A `SnapshotApplier` for `createRevisionSync`, with the options of `@statesync/pinia`.
+ * A `SnapshotApplier` for `createRevisionSync`, with the options of
+ * `@statesync/pinia`: applies to a Pinia store or a {@link PiniaLike};
+ * `toState(data, { store })`.
  *
  * @example
  * const sync = createRevisionSync({ topic: 'settings', subscriber, provider, applier: createPiniaSnapshotApplier(useSettings()) })
  */
-export const createPiniaSnapshotApplier = <T = StateTree>(store: AnyStore, options?: ApplierOptions<T>) =>
-  createApplier<T>(access(store), options)
+export const createPiniaSnapshotApplier = <T = StateTree, S extends PiniaLike | AnyStore = PiniaLike | AnyStore>(
+  store: S,
+  options?: ApplierOptions<T, { store: S }>,
+) => createApplier(access(store), options)

@@ -16,10 +16,33 @@ import { assign, bind, createApplier, type ApplierOptions, type Binding, type Bi
 
 export type { ApplierOptions, ApplyMode, Binding, BindOptions } from './shared/bind'
 
-const writableAccess = (store: Writable<object>): StoreAccess => ({
-  read: () => get(store),
+/**
+ * What the compat applier accepts as a store: a `writable`, or any object with
+ * `set` and `update` (`@statesync/svelte`'s structural target; `subscribe` is
+ * not needed to apply).
+ *
+ * @example
+ * let value = { theme: 'light' }
+ * const target: StoreLike<typeof value> = { set: (v) => (value = v), update: (fn) => (value = fn(value)) }
+ */
+export interface StoreLike<S> {
+  set(value: S): void
+  update(fn: (value: S) => S): void
+  subscribe?: Writable<S>['subscribe']
+}
+
+const writableAccess = (store: StoreLike<object>): StoreAccess => ({
+  name: 'svelte',
+  ctx: { store },
+  // Without `subscribe`, the value is read through `update`, which hands it over.
+  read() {
+    if (store.subscribe) return get(store as Writable<object>)
+    let value: object = {}
+    store.update((v) => (value = v))
+    return value
+  },
   write: (set, drop) => store.update((state) => assign({ ...state }, set, drop)),
-  watch: (changed) => store.subscribe(changed),
+  watch: (changed) => store.subscribe!(changed),
 })
 
 /**
@@ -34,10 +57,12 @@ const writableAccess = (store: Writable<object>): StoreAccess => ({
 export const bindWritable = <S extends object, T = S>(
   store: Writable<S>,
   topic: TopicHandle<T> | string,
-  options?: BindOptions<T>,
+  options?: BindOptions<T, { store: Writable<S> }>,
 ): Binding => bind(writableAccess(store), topic, options)
 
 const stateAccess = (state: object): StoreAccess => ({
+  name: 'svelte',
+  ctx: { store: state },
   read: () => state,
   write: (set, drop) => assign(state, set, drop),
   // Reading the JSON text reads every key, so the effect behind toStore tracks them all.
@@ -58,15 +83,25 @@ const stateAccess = (state: object): StoreAccess => ({
 export const bindState = <S extends object, T = S>(
   state: S,
   topic: TopicHandle<T> | string,
-  options?: BindOptions<T>,
+  options?: BindOptions<T, { store: S }>,
 ): Binding => bind(stateAccess(state), topic, options)
 
 /**
  * A `SnapshotApplier` for `createRevisionSync`, with the options of
- * `@statesync/svelte`: applies to a `writable` store, or to a `$state` object.
+ * `@statesync/svelte`: applies to a `writable` store or any {@link StoreLike}
+ * (an object with `set` and `update`), or else to a `$state` object;
+ * `toState(data, { store })`.
  *
  * @example
  * const sync = createRevisionSync({ topic: 'settings', subscriber, provider, applier: createSvelteSnapshotApplier(settings) })
  */
-export const createSvelteSnapshotApplier = <S extends object, T = S>(store: Writable<S> | S, options?: ApplierOptions<T>) =>
-  createApplier<T>('subscribe' in store && 'update' in store ? writableAccess(store as Writable<S>) : stateAccess(store), options)
+export const createSvelteSnapshotApplier = <S extends object, T = S, X extends StoreLike<S> | S = StoreLike<S> | S>(
+  store: X,
+  options?: ApplierOptions<T, { store: X }>,
+) =>
+  createApplier(
+    typeof (store as StoreLike<S>).set == 'function' && typeof (store as StoreLike<S>).update == 'function'
+      ? writableAccess(store as StoreLike<object>)
+      : stateAccess(store),
+    options,
+  )

@@ -17,6 +17,8 @@ import { assign, bind, createApplier, type ApplierOptions, type Binding, type Bi
 export type { ApplierOptions, ApplyMode, Binding, BindOptions } from './shared/bind'
 
 const access = (state: object): StoreAccess => ({
+  name: 'valtio',
+  ctx: { proxy: state },
   read: () => state,
   write: (set, drop) => assign(state, set, drop),
   watch: (changed) => subscribe(state, changed),
@@ -34,14 +36,16 @@ const access = (state: object): StoreAccess => ({
 export const bindValtio = <S extends object, T = S>(
   state: S,
   topic: TopicHandle<T> | string,
-  options?: BindOptions<T>,
+  options?: BindOptions<T, { proxy: S }>,
 ): Binding => bind(access(state), topic, options)
 
 /**
- * A `SnapshotApplier` for `createRevisionSync`, with the options of `@statesync/valtio`.
+ * A `SnapshotApplier` for `createRevisionSync`, with the options of
+ * `@statesync/valtio`: mutates the proxy, or any plain object, in place;
+ * `toState(data, { proxy })`.
  *
  * @example
  * const sync = createRevisionSync({ topic: 'settings', subscriber, provider, applier: createValtioSnapshotApplier(settings) })
  */
-export const createValtioSnapshotApplier = <S extends object, T = S>(state: S, options?: ApplierOptions<T>) =>
-  createApplier<T>(access(state), options)
+export const createValtioSnapshotApplier = <S extends object, T = S>(state: S, options?: ApplierOptions<T, { proxy: S }>) =>
+  createApplier(access(state), options)

@@ -12,17 +12,29 @@
  *
  * @module
  */
-import { unref, watch, type Ref } from 'vue'
+import { isReactive, isRef, watch, type Ref } from 'vue'
 import type { TopicHandle } from '../index'
 import { assign, bind, createApplier, type ApplierOptions, type Binding, type BindOptions, type StoreAccess } from './shared/bind'
 
 export type { ApplierOptions, ApplyMode, Binding, BindOptions } from './shared/bind'
 
-const access = (state: object): StoreAccess => ({
-  read: () => unref(state),
-  write: (set, drop) => assign(unref(state), set, drop),
-  watch: (changed) => watch(state, changed, { deep: true }),
-})
+// A `ref`, or a plain `{ value: object }` that is not reactive (a ref-like,
+// as `@statesync/vue` accepts): the state is its `value`.
+const isRefLike = (state: object): state is { value: object } =>
+  isRef(state) ||
+  (!isReactive(state) && Object.keys(state).length === 1 && typeof (state as { value?: unknown }).value == 'object')
+
+const access = (state: object): StoreAccess => {
+  const ref = isRefLike(state)
+  const target = () => (ref ? state.value : state)
+  return {
+    name: 'vue',
+    ctx: ref ? { ref: state } : { state },
+    read: target,
+    write: (set, drop) => assign(target(), set, drop),
+    watch: (changed) => watch(state, changed, { deep: true }),
+  }
+}
 
 /**
  * Binds a `reactive` object or a `ref` of an object to a topic (a
@@ -38,14 +50,19 @@ const access = (state: object): StoreAccess => ({
 export const bindVue = <S extends object, T = S>(
   state: S | Ref<S>,
   topic: TopicHandle<T> | string,
-  options?: BindOptions<T>,
+  options?: BindOptions<T, { state: S } | { ref: Ref<S> }>,
 ): Binding => bind(access(state), topic, options)
 
 /**
- * A `SnapshotApplier` for `createRevisionSync` that applies to a `reactive` object or a `ref`.
+ * A `SnapshotApplier` for `createRevisionSync`, with the options of
+ * `@statesync/vue`: applies in place to a `reactive` object (or any plain
+ * object), or to the `value` of a `ref` or of a plain ref-like `{ value }`;
+ * `toState(data, ctx)` gets `{ state }` or `{ ref }`.
  *
  * @example
  * const sync = createRevisionSync({ topic: 'settings', subscriber, provider, applier: createVueSnapshotApplier(settings, { mode: 'replace' }) })
  */
-export const createVueSnapshotApplier = <S extends object, T = S>(state: S | Ref<S>, options?: ApplierOptions<T>) =>
-  createApplier<T>(access(state), options)
+export const createVueSnapshotApplier = <S extends object, T = S>(
+  state: S | Ref<S> | { value: S },
+  options?: ApplierOptions<T, { state: S } | { ref: Ref<S> | { value: S } }>,
+) => createApplier(access(state), options)

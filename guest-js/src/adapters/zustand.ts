@@ -17,11 +17,13 @@ import { assign, bind, createApplier, type ApplierOptions, type Binding, type Bi
 
 export type { ApplierOptions, ApplyMode, Binding, BindOptions } from './shared/bind'
 
-const access = <S extends object>(store: StoreApi<S>): StoreAccess => ({
+const access = <S extends object>(store: Pick<StoreApi<S>, 'getState' | 'setState'>): StoreAccess => ({
+  name: 'zustand',
+  ctx: { store },
   read: store.getState,
   // One `setState` with `replace`, so that deleted keys go and actions stay.
   write: (set, drop) => store.setState((state) => assign({ ...state }, set, drop), true),
-  watch: (changed) => store.subscribe(changed),
+  watch: (changed) => (store as StoreApi<S>).subscribe(changed),
 })
 
 /**
@@ -36,14 +38,18 @@ const access = <S extends object>(store: StoreApi<S>): StoreAccess => ({
 export const bindZustand = <S extends object, T = S>(
   store: StoreApi<S>,
   topic: TopicHandle<T> | string,
-  options?: BindOptions<T>,
+  options?: BindOptions<T, { store: StoreApi<S> }>,
 ): Binding => bind(access(store), topic, options)
 
 /**
- * A `SnapshotApplier` for `createRevisionSync`, with the options of `@statesync/zustand`.
+ * A `SnapshotApplier` for `createRevisionSync`, with the options of
+ * `@statesync/zustand`: applies to a Zustand store or any `{ getState,
+ * setState }` (`setState(fn, true)` replaces); `toState(data, { store })`.
  *
  * @example
  * const sync = createRevisionSync({ topic: 'settings', subscriber, provider, applier: createZustandSnapshotApplier(store, { mode: 'replace' }) })
  */
-export const createZustandSnapshotApplier = <S extends object, T = S>(store: StoreApi<S>, options?: ApplierOptions<T>) =>
-  createApplier<T>(access(store), options)
+export const createZustandSnapshotApplier = <S extends object, T = S>(
+  store: Pick<StoreApi<S>, 'getState' | 'setState'>,
+  options?: ApplierOptions<T, { store: Pick<StoreApi<S>, 'getState' | 'setState'> }>,
+) => createApplier(access(store), options)

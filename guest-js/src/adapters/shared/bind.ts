@@ -37,19 +37,23 @@ export type ApplyMode = 'patch' | 'replace'
  * - `mode`: {@link ApplyMode}, default `'patch'`;
  * - `pickKeys`: only these top-level keys are synced;
  * - `omitKeys`: these top-level keys are never synced;
- * - `toState`: maps the topic's data to the store's state before it is applied;
- * - `strict`: data (after `toState`) that is not a plain object is rejected
- *   with an `INVALID_ARGUMENT` error, reported in the `apply` phase (default
- *   `true`); with `strict: false` such a snapshot is skipped.
+ * - `toState(data, ctx)`: maps the topic's data to the store's state before it
+ *   is applied; `ctx` names the target as `@statesync/*` does (`{ store }`,
+ *   `{ proxy }`, `{ state }` or `{ ref }`, see each adapter);
+ * - `strict`: data (after `toState`) that is not a plain object (`null`, an
+ *   array, a class instance, a primitive) is rejected with an
+ *   `INVALID_ARGUMENT` error whose message contains
+ *   `toState(data) must return a plain object`, reported in the `apply` phase
+ *   (default `true`); with `strict: false` such a snapshot is skipped.
  *
  * @example
  * const options: ApplierOptions<Settings> = { mode: 'replace', omitKeys: ['draft'] }
  */
-export interface ApplierOptions<T = unknown> {
+export interface ApplierOptions<T = unknown, C = object> {
   mode?: ApplyMode
   pickKeys?: readonly string[]
   omitKeys?: readonly string[]
-  toState?: (data: T) => unknown
+  toState?: (data: T, ctx: C) => unknown
   strict?: boolean
 }
 
@@ -62,7 +66,7 @@ export interface ApplierOptions<T = unknown> {
  * @example
  * const options: BindOptions<Settings> = { mode: 'replace', debounceMs: 200, onError: console.warn }
  */
-export interface BindOptions<T = unknown> extends ApplierOptions<T>, TopicOptions<T> {
+export interface BindOptions<T = unknown, C = object> extends ApplierOptions<T, C>, TopicOptions<T> {
   debounceMs?: number
 }
 
@@ -87,12 +91,18 @@ export interface Binding {
  *
  * @example
  * const access: StoreAccess = {
+ *   name: 'zustand',
+ *   ctx: { store },
  *   read: () => store.getState(),
  *   write: (set, drop) => store.setState((s) => assign({ ...s }, set, drop), true),
  *   watch: (changed) => store.subscribe(changed),
  * }
  */
 export interface StoreAccess {
+  /** The adapter's name, for error messages. */
+  name: string
+  /** What `toState` receives as its second argument. */
+  ctx: object
   /** The store's current state (may be a reactive proxy). */
   read(): object
   /** Sets the keys of `set` and deletes the keys in `drop`, in one update where the framework allows. */
@@ -130,12 +140,16 @@ const encode = (state: object, { pickKeys, omitKeys }: ApplierOptions<never>): E
 }
 
 // The snapshot's data as synced keys, or undefined when it is to be skipped.
-const project = <T>(data: T, options: ApplierOptions<T>): Enc | undefined => {
-  const state = options.toState ? options.toState(data) : data
-  const proto = state && typeof state == 'object' && Object.getPrototypeOf(state)
+const project = <T>(data: T, options: ApplierOptions<T>, store: StoreAccess): Enc | undefined => {
+  const state = options.toState ? options.toState(data, store.ctx) : data
+  // (`null` is not plain: it used to slip through here, and replace mode then emptied the store.)
+  const proto = state && typeof state == 'object' ? Object.getPrototypeOf(state) : 0
   if (proto === Object.prototype || proto === null) return encode(state as object, options as ApplierOptions<never>)
   if (options.strict !== false)
-    throw new StateSyncError('INVALID_ARGUMENT', 'state-sync: store state must be a plain object, got ' + Object.prototype.toString.call(state))
+    throw new StateSyncError(
+      'INVALID_ARGUMENT',
+      `state-sync/${store.name}: toState(data) must return a plain object (top-level state), got ${Object.prototype.toString.call(state)}`,
+    )
 }
 
 // Keys of `from` to `to` as a merge patch in JSON text ('null' deletes).
@@ -183,11 +197,11 @@ const put = (store: StoreAccess, current: Enc, wanted: Enc) => {
  * @example
  * const applier = createApplier(access, { mode: 'replace' })
  */
-export const createApplier = <T>(store: StoreAccess, options: ApplierOptions<T> = {}): SnapshotApplier<T> => ({
+export const createApplier = <T, C>(store: StoreAccess, options: ApplierOptions<T, C> = {}): SnapshotApplier<T> => ({
   apply({ data }) {
-    const next = project(data, options)
+    const next = project(data, options as ApplierOptions<T>, store)
     if (!next) return
-    const current = encode(store.read(), options as ApplierOptions<never>)
+    const current = encode(store.read(), options as ApplierOptions<T>)
     put(store, current, options.mode == 'replace' ? next : { ...current, ...next })
   },
 })
@@ -222,7 +236,7 @@ export const createApplier = <T>(store: StoreAccess, options: ApplierOptions<T> 
  * binding.hydrated // false until the first snapshot
  * binding.stop()
  */
-export function bind<T>(store: StoreAccess, source: TopicHandle<T> | string, options: BindOptions<T> = {}): Binding {
+export function bind<T, C>(store: StoreAccess, source: TopicHandle<T> | string, options: BindOptions<T, C> = {}): Binding {
   const handle = typeof source == 'string' ? open<T>(source, options) : source
   const read = () => encode(store.read(), options as ApplierOptions<never>)
   const initial = read() // the store as found: changes before hydration are relative to it
@@ -235,7 +249,7 @@ export function bind<T>(store: StoreAccess, source: TopicHandle<T> | string, opt
   let timer: ReturnType<typeof setTimeout> | undefined
 
   const apply = ({ revision: at, data }: Snapshot<T>) => {
-    const next = project(data, options)
+    const next = project(data, options as ApplierOptions<T>, store)
     if (!next) return
     const current = read()
     const was = base ?? initial
