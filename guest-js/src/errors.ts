@@ -118,11 +118,13 @@ export function toStateSyncError(error: unknown): StateSyncError {
 }
 
 /**
- * The `PROTOCOL` error for a revision (of an event, snapshot or write outcome)
- * that is not a canonical revision string; `details.value` is what was received.
+ * The `PROTOCOL` error for something the other side sent that breaks the
+ * protocol: by default a revision (of an event, snapshot or write outcome)
+ * that is not a canonical revision string. `details.value` is what was received.
  *
  * @example
  * throw invalid(42)
+ * throw invalid({ revision: '1' }, 'snapshot without data')
  */
-export const invalid = (value: unknown): StateSyncError<'PROTOCOL'> =>
-  new StateSyncError('PROTOCOL', 'invalid revision', { value })
+export const invalid = (value: unknown, message = 'invalid revision'): StateSyncError<'PROTOCOL'> =>
+  new StateSyncError('PROTOCOL', message, { value })

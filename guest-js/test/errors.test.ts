@@ -46,7 +46,8 @@ describe('StateSyncError', () => {
     expect(isStateSyncError({ code: 'IPC' })).toBe(false)
   })
 
-  it('invalid() is a PROTOCOL error carrying the rejected revision', () => {
-    expect(invalid(42)).toMatchObject({ code: 'PROTOCOL', details: { value: 42 } })
+  it('invalid() is a PROTOCOL error carrying the rejected value', () => {
+    expect(invalid(42)).toMatchObject({ code: 'PROTOCOL', message: 'invalid revision', details: { value: 42 } })
+    expect(invalid(null, 'event without topic')).toMatchObject({ code: 'PROTOCOL', message: 'event without topic', details: { value: null } })
   })
 })

@@ -138,6 +138,25 @@ describe('Tauri transport', () => {
     nope.stop()
   })
 
+  it('regression: events with no topic or a non-string topic are reported through the logger in the protocol phase', async () => {
+    const logged: { message: string; context: { phase: string; topic: string; error: { code: string } } }[] = []
+    const logger = { error: (message: string, context?: unknown) => void logged.push({ message, context: context as never }) }
+    const a = api.topic('settings', { logger, resyncOnFocus: false })
+    const b = api.topic('counter', { logger, resyncOnFocus: false })
+    await Promise.all([a.ready, b.ready])
+    for (const payload of [{ revision: '5', sourceId: '@rust' }, { topic: 7, revision: '5' }, { topic: '', revision: '5' }, null])
+      await emit(api.INVALIDATION_EVENT, payload)
+    await settle()
+    const seen = logged.map(({ message, context }) => [message, context.topic, context.error.code])
+    expect(seen).toHaveLength(8) // four events, each reported by both topics
+    expect(new Set(seen.map((s) => s.join(' ')))).toEqual(
+      new Set(['state-sync: protocol settings PROTOCOL', 'state-sync: protocol counter PROTOCOL']),
+    )
+    expect(snapshotsFetched()).toBe(2) // nothing was fetched for them
+    a.stop()
+    b.stop()
+  })
+
   it('ready rejects with STOPPED when the handle is stopped before it is hydrated', async () => {
     const settings = api.topic('settings', quiet)
     settings.stop()
@@ -180,6 +199,19 @@ describe('writes', () => {
     expect(snapshotsFetched()).toBe(1)
     expect(settings.get()).toEqual({ revision: '1', data: { theme: 'light', font: { size: 12 } } })
     expect(commands[1]).toEqual({ cmd: 'plugin:state-sync|patch', args: { topic: 'settings', patch: { lang: null, font: { size: 12 } } } })
+    settings.stop()
+  })
+
+  it('regression: a "__proto__" key in an adopted patch is data, so the window holds what the backend holds', async () => {
+    const settings = api.topic<Record<string, unknown>>('settings', quiet)
+    await settings.ready
+    await settings.patch(JSON.parse('{"__proto__":{"polluted":true}}') as Record<string, unknown>)
+    await settle()
+    expect(snapshotsFetched()).toBe(1) // adopted as its own echo
+    const expected = '{"theme":"light","lang":"en","__proto__":{"polluted":true}}'
+    expect(JSON.stringify(settings.get()?.data)).toBe(expected)
+    expect(JSON.stringify(backend.snapshot('settings').data)).toBe(expected)
+    expect(settings.get()?.data.polluted).toBeUndefined()
     settings.stop()
   })
 
