@@ -3,6 +3,7 @@ import { createEngine, type EngineOptions, type SyncErrorContext } from '../src/
 import { StateSyncError } from '../src/errors'
 import type { Snapshot } from '../src/protocol'
 import { flush, manual } from './support/manual'
+import { otherWindows } from './support/tauri-refusals'
 
 beforeEach(() => {
   vi.useFakeTimers()
@@ -447,7 +448,7 @@ describe('errors', () => {
     const onError = vi.fn()
     const engine = createEngine<number>({
       topic: 't',
-      subscriber: { subscribe: () => Promise.reject('state-sync.snapshot not allowed. Plugin not found') },
+      subscriber: { subscribe: () => Promise.reject(otherWindows('event', 'listen', 'second', 'main', 'default')) },
       provider: src.provider,
       onError,
     })

@@ -1,11 +1,12 @@
 // The Tauri transport against @tauri-apps/api's mockIPC with events mocked:
 // the real command names (`plugin:state-sync|*`) and the real event name
 // (`state-sync://invalidate`), answered by an in-memory model of the plugin.
-import { clearMocks, mockIPC } from '@tauri-apps/api/mocks'
+import { clearMocks, mockIPC, mockWindows } from '@tauri-apps/api/mocks'
 import { emit } from '@tauri-apps/api/event'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type * as Api from '../src/index'
 import { Backend } from './support/backend'
+import { denied, notGranted, unregistered } from './support/tauri-refusals'
 
 let api: typeof Api
 let backend: Backend
@@ -13,7 +14,8 @@ let commands: { cmd: string; args: Record<string, unknown> }[]
 let eventCalls: string[]
 /** When the plugin's event reaches the window relative to the write's answer. */
 let echo: 'before-outcome' | 'after-outcome'
-let deny: string | undefined
+/** Tauri's answer to a command it refuses before the plugin sees it (see support/tauri-refusals). */
+let refuse: ((command: string) => string | undefined) | undefined
 
 beforeEach(async () => {
   vi.resetModules() // a fresh shared listener per test
@@ -23,7 +25,8 @@ beforeEach(async () => {
   commands = []
   eventCalls = []
   echo = 'before-outcome'
-  deny = undefined
+  refuse = undefined
+  mockWindows('main')
   const pending: Promise<unknown>[] = []
   backend.emit = (event) => {
     if (echo === 'after-outcome') setTimeout(() => void emit(api.INVALIDATION_EVENT, event), 1)
@@ -32,7 +35,8 @@ beforeEach(async () => {
   mockIPC(
     async (cmd, args) => {
       commands.push({ cmd, args: args as Record<string, unknown> })
-      if (deny && cmd.endsWith(deny)) throw `state-sync.${deny} not allowed. Permissions associated with this command: state-sync:allow-${deny}`
+      const refusal = refuse?.(cmd.slice(cmd.indexOf('|') + 1))
+      if (refusal) throw refusal
       const answer = backend.handle('main', cmd, args as Record<string, unknown>)
       await Promise.all(pending.splice(0))
       return answer
@@ -136,6 +140,17 @@ describe('Tauri transport', () => {
     await expect(nope.ready).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC', details: { topic: 'nope' } })
     expect(onError).toHaveBeenCalledWith(expect.objectContaining({ phase: 'snapshot', topic: 'nope' }))
     nope.stop()
+  })
+
+  it('a missing plugin rejects with PLUGIN_MISSING, naming .plugin(...) in the builder', async () => {
+    refuse = () => unregistered('state-sync')
+    const settings = api.topic('settings', { ...quiet, retry: { attempts: 3 } })
+    await expect(settings.ready).rejects.toMatchObject({
+      code: 'PLUGIN_MISSING',
+      message: "add .plugin(tauri_plugin_state_sync::init()) to the app's tauri::Builder",
+    })
+    expect(snapshotsFetched()).toBe(1)
+    settings.stop()
   })
 
   it('regression: events with no topic or a non-string topic are reported through the logger in the protocol phase', async () => {
@@ -277,11 +292,70 @@ describe('writes', () => {
     counter.stop()
   })
 
-  it("Tauri's ACL denial rejects with FORBIDDEN", async () => {
+  it("Tauri's ACL refusal rejects with FORBIDDEN, naming the write, the permission and the window", async () => {
     const counter = api.topic<number>('counter', quiet)
     await counter.ready
-    deny = 'set'
-    await expect(counter.set(1)).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('not allowed') })
+    refuse = (c) => (c === 'set' ? notGranted('state-sync', 'set', ['state-sync:allow-set', 'state-sync:default']) : undefined)
+    await expect(counter.set(1)).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'set of "counter" failed: state-sync.set not allowed in window "main": add state-sync:allow-set in src-tauri/capabilities/',
+    })
+    counter.stop()
+  })
+
+  it('regression: a command a capability explicitly denies reaches the binding as FORBIDDEN, not IPC', async () => {
+    const counter = api.topic<number>('counter', quiet)
+    await counter.ready
+    refuse = (c) => (c === 'set' ? denied('state-sync', 'set', 'viewer') : undefined)
+    await expect(counter.set(1)).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringContaining('not allowed in window "main": remove state-sync:deny-set in src-tauri/capabilities/'),
+    })
+    expect(backend.snapshot('counter').revision).toBe('0')
+    counter.stop()
+  })
+
+  it('regression: a snapshot fetch refused by the ACL is final: no retry', async () => {
+    refuse = (c) => (c === 'snapshot' ? denied('state-sync', 'snapshot', 'viewer') : undefined)
+    const onError = vi.fn()
+    const counter = api.topic<number>('counter', { onError, resyncOnFocus: false, retry: { attempts: 5, baseDelayMs: 1 } })
+    await expect(counter.ready).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    await new Promise((r) => setTimeout(r, 30)) // longer than every backoff of 5 attempts
+    expect(snapshotsFetched()).toBe(1)
+    expect(onError).toHaveBeenCalledTimes(1)
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ phase: 'snapshot', error: expect.objectContaining({ code: 'FORBIDDEN' }) }))
+    counter.stop()
+  })
+
+  it('a failed update reports the update that failed, not snapshot', async () => {
+    refuse = (c) => (c === 'snapshot' ? notGranted('state-sync', 'snapshot', ['state-sync:allow-snapshot']) : undefined)
+    const onError = vi.fn()
+    const counter = api.topic<number>('counter', { onError, resyncOnFocus: false })
+    const error = await counter.update((n) => n + 1).catch((e: unknown) => e)
+    expect(error).toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'update of "counter" failed: state-sync.snapshot not allowed in window "main": add state-sync:allow-snapshot in src-tauri/capabilities/',
+    })
+    expect(onError).toHaveBeenLastCalledWith(expect.objectContaining({ phase: 'write', error }))
+    counter.stop()
+  })
+
+  it('an update whose refresh after a conflict fails reports the update in the write phase', async () => {
+    const onError = vi.fn()
+    const counter = api.topic<number>('counter', { onError, resyncOnFocus: false, retry: { attempts: 1 } })
+    await counter.ready
+    backend.emit = () => {} // this window does not see the next change...
+    backend.rust('counter', 5) // ...so its update's set conflicts
+    const handle = backend.handle.bind(backend)
+    backend.handle = (source, cmd, args) => {
+      if (cmd.endsWith('|snapshot')) throw { code: 'UNKNOWN_TOPIC', message: 'unknown topic `counter`', topic: 'counter' }
+      return handle(source, cmd, args)
+    }
+    await expect(counter.update((n) => n + 1)).rejects.toMatchObject({
+      code: 'UNKNOWN_TOPIC',
+      message: 'update of "counter" failed: unknown topic `counter`',
+    })
+    expect(onError).toHaveBeenLastCalledWith(expect.objectContaining({ phase: 'write' }))
     counter.stop()
   })
 
