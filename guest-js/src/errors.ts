@@ -117,8 +117,18 @@ export function toStateSyncError(error: unknown): StateSyncError {
   if (typeof error === 'string') return fromTauri(error)
   const { code, message, ...details } = (error ?? {}) as Record<string, unknown>
   return typeof code === 'string'
-    ? new StateSyncError(code as StateSyncErrorCode, String(message ?? code), details as never)
-    : new StateSyncError('IPC', String(message ?? error), { cause: error })
+    ? new StateSyncError(code as StateSyncErrorCode, text(message ?? code), details as never)
+    : new StateSyncError('IPC', text(message ?? error), { cause: error })
+}
+
+// `String(value)`, except for values it throws on (an object without a
+// prototype, a `toString` that throws): their type.
+const text = (value: unknown): string => {
+  try {
+    return String(value)
+  } catch {
+    return typeof value
+  }
 }
 
 // Reads a plain-string rejection of `invoke`. Tauri 2 (2.12, `crates/tauri`)

@@ -73,6 +73,14 @@ describe('StateSyncError', () => {
     expect(isStateSyncError(e, 'IPC') && e.details.cause).toBe(cause)
   })
 
+  it('regression (fuzz): a rejection that String() throws on decodes into IPC instead of throwing', () => {
+    const bare = Object.create(null) as object
+    expect(toStateSyncError(bare)).toMatchObject({ code: 'IPC', message: 'object', details: { cause: bare } })
+    expect(toStateSyncError({ code: 'UNKNOWN_TOPIC', message: bare })).toMatchObject({ code: 'UNKNOWN_TOPIC', message: 'object' })
+    const hostile = { toString: () => { throw new Error('no') } }
+    expect(toStateSyncError(hostile)).toMatchObject({ code: 'IPC', message: 'object' })
+  })
+
   it('returns a StateSyncError unchanged', () => {
     const e = new StateSyncError('TIMEOUT', 'timeout')
     expect(toStateSyncError(e)).toBe(e)
