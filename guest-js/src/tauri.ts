@@ -57,8 +57,8 @@ export function onInvalidate(topic: string, handler: (event: Invalidation) => vo
   const acquired = (listening ??= listen<Invalidation>(INVALIDATION_EVENT, ({ payload }) => {
     const name = payload?.topic
     // An event that names no topic breaks the protocol: every topic's engine hears and reports it.
-    for (const set of typeof name == 'string' && name ? [handlers.get(name)] : handlers.values())
-      set?.forEach((h) => h(payload))
+    for (const subscribers of typeof name == 'string' && name ? [handlers.get(name)] : handlers.values())
+      subscribers?.forEach((h) => h(payload))
   }))
   const off = () => {
     // `delete` is false on a second call, which makes `off` idempotent.
