@@ -20,7 +20,8 @@ import { limit, type Throttling } from './throttle'
  * Where an error happened:
  * - `subscribe`: the event listener could not be set up;
  * - `snapshot`: a fetch failed after its retries;
- * - `protocol`: an event or snapshot broke the protocol (bad revision);
+ * - `protocol`: an event or snapshot broke the protocol (a bad revision, an
+ *   event that names no topic, a snapshot without `data`);
  * - `apply`: a listener (or compat `applier`) threw;
  * - `write`: a `set`, `patch` or `update` failed.
  *
@@ -123,7 +124,11 @@ export type Action<T> =
 export interface Engine<T> {
   /** Subscribes, then fetches. Resolves when hydrated; idempotent. */
   start(): Promise<void>
-  /** Final and idempotent: unsubscribes, and nothing applies afterwards. */
+  /**
+   * Final and idempotent: unsubscribes, clears every timer (fetch time-out,
+   * retry backoff, pending debounce, interval), and nothing applies or is
+   * fetched afterwards.
+   */
   stop(): void
   /** Resolves once the local state is at least as new as the backend was when called. */
   refresh(): Promise<void>
@@ -164,6 +169,8 @@ export function createEngine<T>(options: EngineOptions<T>): Engine<T> {
   let state: Snapshot<T> | undefined
   let wanted: Revision | undefined // the newest revision an event announced
   let stopped = false
+  const abort = new AbortController() // aborted by stop(): ends retries, timers and listeners
+  const { signal } = abort
   let started: Promise<void> | undefined
   let current: Promise<void> | undefined // the fetch in flight
   let queued: Promise<void> | undefined // the fetch that starts after it
@@ -207,12 +214,13 @@ export function createEngine<T>(options: EngineOptions<T>): Engine<T> {
       const target = wanted
       let snapshot: Snapshot<T>
       try {
-        snapshot = await retry(() => provider.getSnapshot(), () => !stopped, options.retry)
+        snapshot = await retry(() => provider.getSnapshot(), signal, options.retry)
       } catch (e) {
         if (stopped) return
         throw report('snapshot', e)
       }
       if (!isRevision(snapshot?.revision)) throw report('protocol', invalid(snapshot?.revision))
+      if (snapshot.data === undefined) throw report('protocol', invalid(snapshot, 'snapshot without data'))
       dispatch({ type: 'snapshot', revision: snapshot.revision, data: snapshot.data })
       // A snapshot older than the event that caused this fetch: fetch again, up to a bound.
       if (!target || !isNewer(target, state?.revision) || ++stale > 3) return
@@ -228,15 +236,9 @@ export function createEngine<T>(options: EngineOptions<T>): Engine<T> {
       : (current = load().finally(() => (current = undefined)))
 
   const background = () => void request().catch(noop)
-  const trigger = limit(background, options.throttling)
+  const trigger = limit(background, options.throttling, signal)
   const heal = () => {
     if (globalThis.document?.visibilityState !== 'hidden') background()
-  }
-  const healOn = (method: 'addEventListener' | 'removeEventListener') => {
-    if (options.resyncOnFocus !== false && typeof window !== 'undefined') {
-      window[method]('focus', heal)
-      document[method]('visibilitychange', heal)
-    }
   }
 
   // Notes that the backend is at `revision` and requests a fetch if that is
@@ -260,18 +262,25 @@ export function createEngine<T>(options: EngineOptions<T>): Engine<T> {
       return await task()
     } finally {
       // Events that came during the write and are still ahead of us: fetch now.
-      if (!--holds && wanted && isNewer(wanted, state?.revision)) trigger()
+      if (!--holds && !stopped && wanted && isNewer(wanted, state?.revision)) trigger()
     }
   }
 
   const start = async () => {
     try {
-      unsubscribe = await subscriber.subscribe((event) => invalidate(event?.revision, event))
+      unsubscribe = await subscriber.subscribe((event) =>
+        typeof event?.topic == 'string' && event.topic
+          ? invalidate(event.revision, event)
+          : void report('protocol', invalid(event, 'event without topic')),
+      )
     } catch (e) {
       throw report('subscribe', e)
     }
     if (stopped) return unsubscribe()
-    healOn('addEventListener')
+    if (options.resyncOnFocus !== false && typeof window !== 'undefined') {
+      window.addEventListener('focus', heal, { signal })
+      document.addEventListener('visibilitychange', heal, { signal })
+    }
     if (resyncIntervalMs) interval = setInterval(heal, resyncIntervalMs)
     await request()
   }
@@ -281,9 +290,9 @@ export function createEngine<T>(options: EngineOptions<T>): Engine<T> {
     stop() {
       if (stopped) return
       stopped = true
+      abort.abort()
       unsubscribe?.()
       clearInterval(interval)
-      healOn('removeEventListener')
       listeners.clear()
     },
     refresh: request,

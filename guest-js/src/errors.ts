@@ -8,11 +8,14 @@ import type { Revision } from './protocol'
 /**
  * The details each error code carries, beside `code` and `message`.
  *
- * The first twelve codes are the plugin's (see "Errors" in `docs/protocol.md`).
- * The others are raised on the window side:
+ * The codes listed before `FORBIDDEN` are the plugin's (see "Errors" in
+ * `docs/protocol.md`); `FORBIDDEN` and the codes after it are raised on the window side:
  * - `FORBIDDEN`: Tauri refused the command before the plugin saw it, because
- *   the window's capabilities do not allow it (Tauri rejects with a plain
- *   string containing "not allowed"; the string is the `message`).
+ *   no capability of the window allows it or one denies it. The message names
+ *   the window and the permission to add (or the denying one to remove) in
+ *   `src-tauri/capabilities/`; `details.cause` is Tauri's own text. Final: never retried.
+ * - `PLUGIN_MISSING`: the app does not register the plugin; the message says
+ *   what to add to the app's `tauri::Builder`; `details.cause` is Tauri's text.
  * - `IPC`: any other failure of the call itself (another plain-string
  *   rejection, or an exception thrown by a custom provider).
  * - `PROTOCOL`: the other side answered with something that breaks the
@@ -44,7 +47,8 @@ export interface ErrorDetails {
   TYPE_MISMATCH: { topic: string }
   SERIALIZATION: Record<string, never>
   PERSISTENCE_FAILED: { topic?: string }
-  FORBIDDEN: Record<string, never>
+  FORBIDDEN: { cause: string }
+  PLUGIN_MISSING: { cause: string }
   IPC: { cause?: unknown }
   PROTOCOL: { value?: unknown }
   TIMEOUT: Record<string, never>
@@ -111,29 +115,69 @@ export const isStateSyncError = <C extends StateSyncErrorCode>(
 /**
  * Turns anything a command or provider rejected with into a {@link StateSyncError}:
  * the plugin's `{ code, message, ...details }` keeps its code and details,
- * Tauri's plain-string ACL denial ("... not allowed ...") becomes `FORBIDDEN`,
+ * Tauri's own plain-string refusals become `FORBIDDEN` (the message names the
+ * permission, the window and the capability folder) or `PLUGIN_MISSING`, and
  * anything else becomes `IPC` with the original as `details.cause`.
  *
  * @example
  * toStateSyncError({ code: 'UNKNOWN_TOPIC', message: 'unknown topic `x`', topic: 'x' }).details.topic // 'x'
- * toStateSyncError('state-sync.set not allowed. Plugin not found').code // 'FORBIDDEN'
+ * toStateSyncError('state-sync.set not allowed. Permissions associated with this command: state-sync:allow-set').code // 'FORBIDDEN'
  */
 export function toStateSyncError(error: unknown): StateSyncError {
   if (error instanceof StateSyncError) return error
-  if (typeof error === 'string')
-    return new StateSyncError(/ not allowed/.test(error) ? 'FORBIDDEN' : 'IPC', error)
+  if (typeof error === 'string') return fromTauri(error)
   const { code, message, ...details } = (error ?? {}) as Record<string, unknown>
   return typeof code === 'string'
-    ? new StateSyncError(code as StateSyncErrorCode, String(message ?? code), details as never)
-    : new StateSyncError('IPC', String(message ?? error), { cause: error })
+    ? new StateSyncError(code as StateSyncErrorCode, text(message ?? code), details as never)
+    : new StateSyncError('IPC', text(message ?? error), { cause: error })
+}
+
+// `String(value)`, except for values it throws on (an object without a
+// prototype, a `toString` that throws): their type.
+const text = (value: unknown): string => {
+  try {
+    return String(value)
+  } catch {
+    return typeof value
+  }
+}
+
+// Reads a plain-string rejection of `invoke`. Tauri 2 (2.12, `crates/tauri`)
+// answers with these strings before a plugin sees the call:
+// - debug builds (`RuntimeAuthority::resolve_access_message` in
+//   `ipc/authority.rs`): `<plugin>.<command> not allowed ...`, or
+//   `<plugin>.<command> explicitly denied on origin ...` followed by
+//   `referenced by: capability: <id>, permission: deny-<command>`;
+// - release builds (`webview/mod.rs`): `Command plugin:<plugin>|<command> not allowed by ACL`;
+// - `plugin state-sync not found` (`plugin.rs`: the app never called
+//   `.plugin(...)`) or `... not allowed. Plugin not found` (the app knows no
+//   permission of the plugin, so its crate is not in the build).
+const fromTauri = (cause: string): StateSyncError => {
+  if (/(plugin state-sync|Plugin) not found/.test(cause))
+    return new StateSyncError('PLUGIN_MISSING', "add .plugin(tauri_plugin_state_sync::init()) to the app's tauri::Builder", { cause })
+  const [, plugin, name, denied] =
+    /([\w-]+)[.|](\w+) (?:not allowed|explicitly denied.*permission: (deny-\S+))/s.exec(cause) ?? []
+  if (!name) return new StateSyncError('IPC', cause)
+  // `listen` belongs to the core plugin `event`; permission names are kebab-case.
+  const permission = (plugin == 'state-sync' ? '' : 'core:') + plugin + ':' + (denied ?? 'allow-' + name.replace('_', '-'))
+  // The window whose label Tauri checked against the capabilities: this page's.
+  const window = (globalThis as { __TAURI_INTERNALS__?: { metadata?: { currentWindow?: { label?: string } } } })
+    .__TAURI_INTERNALS__?.metadata?.currentWindow?.label
+  return new StateSyncError(
+    'FORBIDDEN',
+    `${plugin}.${name} not allowed in window "${window}": ${denied ? 'remove' : 'add'} ${permission} in src-tauri/capabilities/`,
+    { cause },
+  )
 }
 
 /**
- * The `PROTOCOL` error for a revision (of an event, snapshot or write outcome)
- * that is not a canonical revision string; `details.value` is what was received.
+ * The `PROTOCOL` error for something the other side sent that breaks the
+ * protocol: by default a revision (of an event, snapshot or write outcome)
+ * that is not a canonical revision string. `details.value` is what was received.
  *
  * @example
  * throw invalid(42)
+ * throw invalid({ revision: '1' }, 'snapshot without data')
  */
-export const invalid = (value: unknown): StateSyncError<'PROTOCOL'> =>
-  new StateSyncError('PROTOCOL', 'invalid revision', { value })
+export const invalid = (value: unknown, message = 'invalid revision'): StateSyncError<'PROTOCOL'> =>
+  new StateSyncError('PROTOCOL', message, { value })

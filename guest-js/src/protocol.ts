@@ -152,19 +152,21 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 
 /**
  * Applies an RFC 7396 merge patch to `target` and returns the result, without
- * modifying either argument.
+ * modifying either argument. Every key is data, `"__proto__"` too, as in Rust:
+ * the merge works on an object without a prototype, where assigning
+ * `"__proto__"` defines a key, and spreads it into a plain object at the end.
  *
  * @example
  * mergePatch({ a: 'b', c: { d: 1 } }, { a: null, c: { e: 2 } }) // { c: { d: 1, e: 2 } }
  */
 export function mergePatch<T>(target: T, patch: unknown): T {
   if (!isObject(patch)) return patch as T
-  const out: Record<string, unknown> = isObject(target) ? { ...target } : {}
+  const out: Record<string, unknown> = Object.assign(Object.create(null), isObject(target) && target)
   for (const key in patch) {
     if (patch[key] === null) delete out[key]
     else out[key] = mergePatch(out[key], patch[key])
   }
-  return out as T
+  return { ...out } as T
 }
 
 /**

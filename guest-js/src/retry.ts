@@ -28,34 +28,41 @@ export interface RetryOptions {
 
 /**
  * Runs `fn` until it succeeds, it fails with an error that is not retryable,
- * the attempts are used up, or `alive()` turns false. Rejects with a
- * {@link StateSyncError}.
+ * or the attempts are used up; rejects with a {@link StateSyncError}. When
+ * `signal` aborts, it rejects at once with `signal.reason`, abandoning the
+ * attempt in flight or the backoff; every timer it set is cleared by then.
  *
  * @example
- * const snapshot = await retry(() => invoke('plugin:state-sync|snapshot', { topic: 'a' }), () => true, { attempts: 3 })
+ * const snapshot = await retry(() => invoke('plugin:state-sync|snapshot', { topic: 'a' }), new AbortController().signal, { attempts: 3 })
  */
 export async function retry<R>(
   fn: () => Promise<R>,
-  alive: () => boolean,
+  signal: AbortSignal,
   { attempts = 4, baseDelayMs = 100, maxDelayMs = 5000, timeoutMs = 1e4 }: RetryOptions = {},
 ): Promise<R> {
   for (let i = 1; ; i++) {
-    let timer: ReturnType<typeof setTimeout> | undefined
     try {
-      return await Promise.race([
-        fn(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(reject, timeoutMs, new StateSyncError('TIMEOUT', 'timeout'))
-        }),
-      ])
+      return await wait(signal, timeoutMs, fn())
     } catch (e) {
       const error = toStateSyncError(e)
-      if (i >= attempts || !/^(IPC|TIMEOUT)$/.test(error.code) || !alive()) throw error
-      await new Promise((r) =>
-        setTimeout(r, Math.min(maxDelayMs, baseDelayMs * 2 ** (i - 1)) * Math.random()),
-      )
-    } finally {
-      clearTimeout(timer)
+      if (i >= attempts || !/^(IPC|TIMEOUT)$/.test(error.code) || signal.aborted) throw error
+      await wait(signal, Math.min(maxDelayMs, baseDelayMs * 2 ** (i - 1)) * Math.random())
     }
   }
 }
+
+// Settles like `task`, or rejects with TIMEOUT after `ms`; without a task,
+// resolves after `ms`. Rejects with `signal.reason` when it aborts first.
+// Once settled, its timer and its abort listener are gone.
+const wait = <R>(signal: AbortSignal, ms: number, task?: Promise<R>) =>
+  new Promise<R>((resolve, reject) => {
+    const settle = (how: (value: never) => void) => (value: unknown) => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', stop)
+      how(value as never)
+    }
+    const stop = () => settle(reject)(signal.reason)
+    const timer = setTimeout(settle(task ? reject : resolve), ms, new StateSyncError('TIMEOUT', 'timeout'))
+    signal.addEventListener('abort', stop)
+    task?.then(settle(resolve), settle(reject))
+  })

@@ -42,7 +42,8 @@ const handlers = new Map<string, Set<(event: Invalidation) => void>>()
 let listening: Promise<UnlistenFn> | undefined
 
 /**
- * Calls `handler` with every invalidation of `topic`. All topics share one
+ * Calls `handler` with every invalidation of `topic`, and with every event
+ * that names no topic (so that the engine reports it). All topics share one
  * Tauri listener, acquired with the first subscriber and released with the
  * last. Resolves, with the unsubscribe function, once events are flowing.
  *
@@ -54,7 +55,10 @@ export function onInvalidate(topic: string, handler: (event: Invalidation) => vo
   const set = handlers.get(topic) ?? new Set()
   handlers.set(topic, set.add(handler))
   const acquired = (listening ??= listen<Invalidation>(INVALIDATION_EVENT, ({ payload }) => {
-    handlers.get(payload?.topic)?.forEach((h) => h(payload))
+    const name = payload?.topic
+    // An event that names no topic breaks the protocol: every topic's engine hears and reports it.
+    for (const subscribers of typeof name == 'string' && name ? [handlers.get(name)] : handlers.values())
+      subscribers?.forEach((h) => h(payload))
   }))
   const off = () => {
     // `delete` is false on a second call, which makes `off` idempotent.

@@ -29,7 +29,8 @@ export interface Throttling {
 
 /**
  * Wraps `fn` so that calls to the result are debounced or throttled as
- * `options` say; returns `fn` itself when no delay is configured.
+ * `options` say; returns `fn` itself when no delay is configured. When
+ * `signal` aborts, the pending call is dropped with its timer.
  *
  * @example
  * const fetchSoon = limit(() => void fetchNow(), { throttleMs: 100 })
@@ -38,6 +39,7 @@ export interface Throttling {
 export function limit(
   fn: () => void,
   { debounceMs, throttleMs, maxWaitMs = Infinity, leading = !!throttleMs, trailing = true }: Throttling = {},
+  signal?: AbortSignal,
 ): () => void {
   const wait = throttleMs ?? debounceMs
   if (!wait) return fn
@@ -56,6 +58,7 @@ export function limit(
     }
     pending = false
   }
+  signal?.addEventListener('abort', () => clearTimeout(timer))
   return () => {
     if (timer) {
       pending = true

@@ -5,7 +5,7 @@
  * @module
  */
 import { createEngine, type EngineOptions } from './engine'
-import { invalid, StateSyncError } from './errors'
+import { invalid, StateSyncError, toStateSyncError } from './errors'
 import { isRevision, noop } from './protocol'
 import type { MergePatch, Revision, Snapshot, WriteOutcome } from './protocol'
 import { tauri, type Transport } from './tauri'
@@ -99,10 +99,13 @@ export function topic<T>(name: string, options: TopicOptions<T> = {}): TopicHand
       if (!(exact && engine.dispatch({ type: 'change', from, revision, kind, value }))) engine.invalidate(revision)
       return outcome
     })
-  const failed = (e: unknown): never => {
-    throw engine.report('write', e)
+  // Reports a failed write under `write`, its message naming the write.
+  const failed = (kind: string, e: unknown): never => {
+    const { code, message, details } = toStateSyncError(e)
+    throw engine.report('write', new StateSyncError(code, `${kind} of "${name}" failed: ${message}`, details))
   }
-  const write = (kind: 'set' | 'patch', value: unknown, o?: WriteOptions) => send(kind, value, o).catch(failed)
+  const write = (kind: 'set' | 'patch', value: unknown, o?: WriteOptions) =>
+    send(kind, value, o).catch((e: unknown) => failed(kind, e))
 
   const ready = engine.start().then(() => {
     if (!engine.get()) throw new StateSyncError('STOPPED', 'stopped')
@@ -117,12 +120,12 @@ export function topic<T>(name: string, options: TopicOptions<T> = {}): TopicHand
     async update(fn: (data: T) => T, { attempts = 5 } = {}) {
       for (let i = 1; ; i++) {
         try {
+          if (i > 1) await engine.refresh() // after a conflict: retry on a fresh state
           const { revision, data } = engine.get() ?? (await ready, engine.get()!)
           return await send('set', fn(structuredClone(data)), { expectedRevision: revision })
         } catch (e) {
-          // Conflicts are retried on a fresh state; only the final failure is reported.
-          if (i >= attempts || (e as StateSyncError).code !== 'REVISION_CONFLICT') return failed(e)
-          await engine.refresh()
+          // Only the final failure is reported, whatever step failed: reading, `fn` or the write.
+          if (i >= attempts || (e as StateSyncError).code !== 'REVISION_CONFLICT') return failed('update', e)
         }
       }
     },

@@ -3,6 +3,7 @@ import { createEngine, type EngineOptions, type SyncErrorContext } from '../src/
 import { StateSyncError } from '../src/errors'
 import type { Snapshot } from '../src/protocol'
 import { flush, manual } from './support/manual'
+import { otherWindows } from './support/tauri-refusals'
 
 beforeEach(() => {
   vi.useFakeTimers()
@@ -387,13 +388,67 @@ describe('stop', () => {
   })
 })
 
+describe('stop clears every timer', () => {
+  it('regression: stop() during a retry backoff makes no more calls', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5)
+    const { src, engine, errors } = setup({ retry: { attempts: 5, baseDelayMs: 100 } })
+    const started = engine.start()
+    await flush()
+    src.fetches[0]!.reject('IPC down')
+    await vi.advanceTimersByTimeAsync(20) // inside the 50 ms backoff
+    engine.stop()
+    expect(vi.getTimerCount()).toBe(0)
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(src.fetches).toHaveLength(1)
+    await started // settles at once, with nothing to report
+    expect(errors).toEqual([])
+  })
+
+  it('regression: stop() clears the time-out of the fetch in flight', async () => {
+    const { src, engine, errors } = setup({ retry: { attempts: 3, timeoutMs: 1000 } })
+    const started = engine.start()
+    await flush()
+    expect(vi.getTimerCount()).toBe(1) // the time-out of the first attempt
+    engine.stop()
+    expect(vi.getTimerCount()).toBe(0)
+    await started
+    src.answer('1', 1) // the late answer is not applied
+    await flush()
+    expect(engine.get()).toBeUndefined()
+    expect(errors).toEqual([])
+  })
+
+  it('regression: stop() clears a pending debounce', async () => {
+    const { src, engine } = await hydrated({ throttling: { debounceMs: 100 } })
+    src.emit('2')
+    expect(vi.getTimerCount()).toBe(1)
+    engine.stop()
+    expect(vi.getTimerCount()).toBe(0)
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(src.fetches).toHaveLength(1)
+  })
+
+  it('stop() clears a pending throttle and the resync interval, and a write settling later arms nothing', async () => {
+    const { src, engine } = await hydrated({ throttling: { throttleMs: 100 }, resyncIntervalMs: 500 })
+    src.emit('2') // leading: fetches at once, then the throttle window is open
+    const write = engine.hold(() => new Promise<void>((r) => setTimeout(r, 50)))
+    src.emit('3') // noted during the write
+    engine.stop()
+    expect(vi.getTimerCount()).toBe(1) // only the write's own timer is left
+    await vi.advanceTimersByTimeAsync(50)
+    await write
+    expect(vi.getTimerCount()).toBe(0)
+    expect(src.fetches).toHaveLength(2)
+  })
+})
+
 describe('errors', () => {
   it('reports a failed subscription in the subscribe phase', async () => {
     const src = manual<number>()
     const onError = vi.fn()
     const engine = createEngine<number>({
       topic: 't',
-      subscriber: { subscribe: () => Promise.reject('state-sync.snapshot not allowed. Plugin not found') },
+      subscriber: { subscribe: () => Promise.reject(otherWindows('event', 'listen', 'second', 'main', 'default')) },
       provider: src.provider,
       onError,
     })
@@ -421,6 +476,37 @@ describe('errors', () => {
     await expect(started).rejects.toMatchObject({ code: 'PROTOCOL' })
     expect(errors.map((e) => e.phase)).toEqual(['protocol'])
     expect(applied).toEqual([])
+  })
+
+  it('regression: a snapshot answer without data is a protocol error and applies nothing', async () => {
+    const { src, engine, errors, applied } = await hydrated()
+    src.emit('2')
+    await flush()
+    src.fetches[1]!.resolve({ revision: '2' } as Snapshot<number>)
+    await vi.runAllTimersAsync()
+    expect(errors.map((e) => [e.phase, e.error.code, e.error.message])).toEqual([['protocol', 'PROTOCOL', 'snapshot without data']])
+    expect(errors[0]!.error.details).toEqual({ value: { revision: '2' } })
+    expect(engine.get()).toEqual({ revision: '1', data: 1 })
+    expect(applied).toHaveLength(1)
+    // The first load too: `start` rejects and nothing is applied.
+    const fresh = setup()
+    const started = fresh.engine.start()
+    await flush()
+    fresh.src.fetches[0]!.resolve({ revision: '1', data: undefined } as unknown as Snapshot<number>)
+    await expect(started).rejects.toMatchObject({ code: 'PROTOCOL', message: 'snapshot without data' })
+    expect(fresh.engine.get()).toBeUndefined()
+  })
+
+  it('regression: events with no topic or a non-string topic are reported in the protocol phase', async () => {
+    const { src, errors } = await hydrated()
+    const handler = src.subscriber.subscribe.mock.calls[0]![0]
+    const events = [{ revision: '2', sourceId: '@rust' }, { topic: 42, revision: '2' }, { topic: '', revision: '2' }, null, 'x']
+    for (const event of events) handler(event as never)
+    await vi.runAllTimersAsync()
+    expect(errors.map((e) => [e.phase, e.error.code, e.error.message, (e.error.details as { value: unknown }).value])).toEqual(
+      events.map((event) => ['protocol', 'PROTOCOL', 'event without topic', event]),
+    )
+    expect(src.fetches).toHaveLength(1) // none of them caused a fetch
   })
 
   it('a listener that throws is reported in the apply phase and others still run', async () => {

@@ -1,11 +1,12 @@
 // The Tauri transport against @tauri-apps/api's mockIPC with events mocked:
 // the real command names (`plugin:state-sync|*`) and the real event name
 // (`state-sync://invalidate`), answered by an in-memory model of the plugin.
-import { clearMocks, mockIPC } from '@tauri-apps/api/mocks'
+import { clearMocks, mockIPC, mockWindows } from '@tauri-apps/api/mocks'
 import { emit } from '@tauri-apps/api/event'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type * as Api from '../src/index'
 import { Backend } from './support/backend'
+import { denied, notGranted, unregistered } from './support/tauri-refusals'
 
 let api: typeof Api
 let backend: Backend
@@ -13,7 +14,8 @@ let commands: { cmd: string; args: Record<string, unknown> }[]
 let eventCalls: string[]
 /** When the plugin's event reaches the window relative to the write's answer. */
 let echo: 'before-outcome' | 'after-outcome'
-let deny: string | undefined
+/** Tauri's answer to a command it refuses before the plugin sees it (see support/tauri-refusals). */
+let refuse: ((command: string) => string | undefined) | undefined
 
 beforeEach(async () => {
   vi.resetModules() // a fresh shared listener per test
@@ -23,7 +25,8 @@ beforeEach(async () => {
   commands = []
   eventCalls = []
   echo = 'before-outcome'
-  deny = undefined
+  refuse = undefined
+  mockWindows('main')
   const pending: Promise<unknown>[] = []
   backend.emit = (event) => {
     if (echo === 'after-outcome') setTimeout(() => void emit(api.INVALIDATION_EVENT, event), 1)
@@ -32,7 +35,8 @@ beforeEach(async () => {
   mockIPC(
     async (cmd, args) => {
       commands.push({ cmd, args: args as Record<string, unknown> })
-      if (deny && cmd.endsWith(deny)) throw `state-sync.${deny} not allowed. Permissions associated with this command: state-sync:allow-${deny}`
+      const refusal = refuse?.(cmd.slice(cmd.indexOf('|') + 1))
+      if (refusal) throw refusal
       const answer = backend.handle('main', cmd, args as Record<string, unknown>)
       await Promise.all(pending.splice(0))
       return answer
@@ -138,6 +142,36 @@ describe('Tauri transport', () => {
     nope.stop()
   })
 
+  it('a missing plugin rejects with PLUGIN_MISSING, naming .plugin(...) in the builder', async () => {
+    refuse = () => unregistered('state-sync')
+    const settings = api.topic('settings', { ...quiet, retry: { attempts: 3 } })
+    await expect(settings.ready).rejects.toMatchObject({
+      code: 'PLUGIN_MISSING',
+      message: "add .plugin(tauri_plugin_state_sync::init()) to the app's tauri::Builder",
+    })
+    expect(snapshotsFetched()).toBe(1)
+    settings.stop()
+  })
+
+  it('regression: events with no topic or a non-string topic are reported through the logger in the protocol phase', async () => {
+    const logged: { message: string; context: { phase: string; topic: string; error: { code: string } } }[] = []
+    const logger = { error: (message: string, context?: unknown) => void logged.push({ message, context: context as never }) }
+    const a = api.topic('settings', { logger, resyncOnFocus: false })
+    const b = api.topic('counter', { logger, resyncOnFocus: false })
+    await Promise.all([a.ready, b.ready])
+    for (const payload of [{ revision: '5', sourceId: '@rust' }, { topic: 7, revision: '5' }, { topic: '', revision: '5' }, null])
+      await emit(api.INVALIDATION_EVENT, payload)
+    await settle()
+    const seen = logged.map(({ message, context }) => [message, context.topic, context.error.code])
+    expect(seen).toHaveLength(8) // four events, each reported by both topics
+    expect(new Set(seen.map((s) => s.join(' ')))).toEqual(
+      new Set(['state-sync: protocol settings PROTOCOL', 'state-sync: protocol counter PROTOCOL']),
+    )
+    expect(snapshotsFetched()).toBe(2) // nothing was fetched for them
+    a.stop()
+    b.stop()
+  })
+
   it('ready rejects with STOPPED when the handle is stopped before it is hydrated', async () => {
     const settings = api.topic('settings', quiet)
     settings.stop()
@@ -180,6 +214,19 @@ describe('writes', () => {
     expect(snapshotsFetched()).toBe(1)
     expect(settings.get()).toEqual({ revision: '1', data: { theme: 'light', font: { size: 12 } } })
     expect(commands[1]).toEqual({ cmd: 'plugin:state-sync|patch', args: { topic: 'settings', patch: { lang: null, font: { size: 12 } } } })
+    settings.stop()
+  })
+
+  it('regression: a "__proto__" key in an adopted patch is data, so the window holds what the backend holds', async () => {
+    const settings = api.topic<Record<string, unknown>>('settings', quiet)
+    await settings.ready
+    await settings.patch(JSON.parse('{"__proto__":{"polluted":true}}') as Record<string, unknown>)
+    await settle()
+    expect(snapshotsFetched()).toBe(1) // adopted as its own echo
+    const expected = '{"theme":"light","lang":"en","__proto__":{"polluted":true}}'
+    expect(JSON.stringify(settings.get()?.data)).toBe(expected)
+    expect(JSON.stringify(backend.snapshot('settings').data)).toBe(expected)
+    expect(settings.get()?.data.polluted).toBeUndefined()
     settings.stop()
   })
 
@@ -245,11 +292,70 @@ describe('writes', () => {
     counter.stop()
   })
 
-  it("Tauri's ACL denial rejects with FORBIDDEN", async () => {
+  it("Tauri's ACL refusal rejects with FORBIDDEN, naming the write, the permission and the window", async () => {
     const counter = api.topic<number>('counter', quiet)
     await counter.ready
-    deny = 'set'
-    await expect(counter.set(1)).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('not allowed') })
+    refuse = (c) => (c === 'set' ? notGranted('state-sync', 'set', ['state-sync:allow-set', 'state-sync:default']) : undefined)
+    await expect(counter.set(1)).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'set of "counter" failed: state-sync.set not allowed in window "main": add state-sync:allow-set in src-tauri/capabilities/',
+    })
+    counter.stop()
+  })
+
+  it('regression: a command a capability explicitly denies reaches the binding as FORBIDDEN, not IPC', async () => {
+    const counter = api.topic<number>('counter', quiet)
+    await counter.ready
+    refuse = (c) => (c === 'set' ? denied('state-sync', 'set', 'viewer') : undefined)
+    await expect(counter.set(1)).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringContaining('not allowed in window "main": remove state-sync:deny-set in src-tauri/capabilities/'),
+    })
+    expect(backend.snapshot('counter').revision).toBe('0')
+    counter.stop()
+  })
+
+  it('regression: a snapshot fetch refused by the ACL is final: no retry', async () => {
+    refuse = (c) => (c === 'snapshot' ? denied('state-sync', 'snapshot', 'viewer') : undefined)
+    const onError = vi.fn()
+    const counter = api.topic<number>('counter', { onError, resyncOnFocus: false, retry: { attempts: 5, baseDelayMs: 1 } })
+    await expect(counter.ready).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    await new Promise((r) => setTimeout(r, 30)) // longer than every backoff of 5 attempts
+    expect(snapshotsFetched()).toBe(1)
+    expect(onError).toHaveBeenCalledTimes(1)
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ phase: 'snapshot', error: expect.objectContaining({ code: 'FORBIDDEN' }) }))
+    counter.stop()
+  })
+
+  it('a failed update reports the update that failed, not snapshot', async () => {
+    refuse = (c) => (c === 'snapshot' ? notGranted('state-sync', 'snapshot', ['state-sync:allow-snapshot']) : undefined)
+    const onError = vi.fn()
+    const counter = api.topic<number>('counter', { onError, resyncOnFocus: false })
+    const error = await counter.update((n) => n + 1).catch((e: unknown) => e)
+    expect(error).toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'update of "counter" failed: state-sync.snapshot not allowed in window "main": add state-sync:allow-snapshot in src-tauri/capabilities/',
+    })
+    expect(onError).toHaveBeenLastCalledWith(expect.objectContaining({ phase: 'write', error }))
+    counter.stop()
+  })
+
+  it('an update whose refresh after a conflict fails reports the update in the write phase', async () => {
+    const onError = vi.fn()
+    const counter = api.topic<number>('counter', { onError, resyncOnFocus: false, retry: { attempts: 1 } })
+    await counter.ready
+    backend.emit = () => {} // this window does not see the next change...
+    backend.rust('counter', 5) // ...so its update's set conflicts
+    const handle = backend.handle.bind(backend)
+    backend.handle = (source, cmd, args) => {
+      if (cmd.endsWith('|snapshot')) throw { code: 'UNKNOWN_TOPIC', message: 'unknown topic `counter`', topic: 'counter' }
+      return handle(source, cmd, args)
+    }
+    await expect(counter.update((n) => n + 1)).rejects.toMatchObject({
+      code: 'UNKNOWN_TOPIC',
+      message: 'update of "counter" failed: unknown topic `counter`',
+    })
+    expect(onError).toHaveBeenLastCalledWith(expect.objectContaining({ phase: 'write' }))
     counter.stop()
   })
 

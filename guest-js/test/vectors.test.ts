@@ -51,6 +51,20 @@ describe('protocol vectors', () => {
     },
   )
 
+  it('regression: a "__proto__" key in a merge patch is stored as a key, as Rust does', () => {
+    const json = (text: string) => JSON.parse(text) as unknown // JSON.parse makes "__proto__" an own key, as the wire does
+    const added = mergePatch(json('{"a":1}'), json('{"__proto__":{"x":1}}'))
+    expect(JSON.stringify(added)).toBe('{"a":1,"__proto__":{"x":1}}')
+    expect(Object.getPrototypeOf(added)).toBe(Object.prototype)
+    expect((added as { x?: number }).x).toBeUndefined()
+    expect(JSON.stringify(mergePatch(json('{"__proto__":{"x":1,"y":2}}'), json('{"__proto__":{"y":null,"z":3}}')))).toBe(
+      '{"__proto__":{"x":1,"z":3}}',
+    )
+    expect(JSON.stringify(mergePatch(json('{"__proto__":1,"b":2}'), json('{"__proto__":null}')))).toBe('{"b":2}')
+    expect(JSON.stringify(mergePatch(json('{"__proto__":{"x":1}}'), json('{"b":2}')))).toBe('{"__proto__":{"x":1},"b":2}')
+    expect(({} as { x?: number }).x).toBeUndefined() // nothing leaked into Object.prototype
+  })
+
   const steps = vectors.scenarios.flatMap((s) => s.steps.map((step, i) => [`${s.name} #${i + 1} ${step.command}`, step] as const))
 
   it.each(steps.filter(([, s]) => s.error))('%s: the error decodes into a StateSyncError with its code and details', (_, step) => {
