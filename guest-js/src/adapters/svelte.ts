@@ -60,14 +60,19 @@ export const bindWritable = <S extends object, T = S>(
   options?: BindOptions<T, { store: Writable<S> }>,
 ): Binding => bind(writableAccess(store), topic, options)
 
-const stateAccess = (state: object): StoreAccess => ({
-  name: 'svelte',
-  ctx: { store: state },
-  read: () => state,
-  write: (set, drop) => assign(state, set, drop),
-  // Reading the JSON text reads every key, so the effect behind toStore tracks them all.
-  watch: (changed) => toStore(() => JSON.stringify(state)).subscribe(changed),
-})
+const stateAccess = (state: object): StoreAccess => {
+  // A $state proxy leaves a key added later out of its own keys when Object.prototype
+  // has one of that name, as with "__proto__"; that key is read back here, as data.
+  const read = () => (Object.hasOwn(state, '__proto__') ? { ...state, ['__proto__']: (state as { __proto__: unknown }).__proto__ } : state)
+  return {
+    name: 'svelte',
+    ctx: { store: state },
+    read,
+    write: (set, drop) => assign(state, set, drop),
+    // Reading the JSON text reads every key, so the effect behind toStore tracks them all.
+    watch: (changed) => toStore(() => JSON.stringify(read())).subscribe(changed),
+  }
+}
 
 /**
  * Binds a Svelte 5 `$state` object (declared in a `.svelte.ts` module or a

@@ -126,6 +126,27 @@ export function describeAdapter(name: string, make: MakeHarness) {
         await settle()
         expect(w.writes).toEqual([])
       })
+
+      it('regression: a "__proto__" key was dropped by the adapter; it is now data in the store, both ways', async () => {
+        // JSON.parse defines "__proto__" as a key, as the wire and the Rust side do.
+        const json = (text: string) => JSON.parse(text) as Data
+        const w = world(json('{"theme":"light","__proto__":{"x":1}}'))
+        const h = make({})
+        h.bind(w.open(), { mode: 'replace' })
+        await settle()
+        // A key, not the store's prototype: JSON text shows own keys only.
+        expect(JSON.stringify(h.data())).toBe('{"theme":"light","__proto__":{"x":1}}')
+        w.rust(json('{"theme":"light","__proto__":{"x":2}}'))
+        await settle()
+        expect(JSON.stringify(h.data())).toBe('{"theme":"light","__proto__":{"x":2}}')
+        expect(w.writes).toEqual([])
+        // (A local `set` is not used here: Zustand's own partial setState assigns every key, "__proto__" too.)
+        h.remove('__proto__')
+        await settle()
+        expect(w.writes.map((x) => JSON.stringify(x.value))).toEqual(['{"__proto__":null}'])
+        expect(JSON.stringify(w.data())).toBe('{"theme":"light"}')
+        expect(JSON.stringify(h.data())).toBe('{"theme":"light"}')
+      })
     })
 
     describe('local to remote', () => {

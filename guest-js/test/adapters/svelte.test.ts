@@ -39,7 +39,9 @@ describeAdapter('Svelte runes ($state)', (initial) => {
   return {
     bind: (topic, options) => bindState(settings, topic, options),
     applier: (options) => createSvelteSnapshotApplier(settings, options),
-    data: () => plain(settings),
+    // A $state proxy holds a "__proto__" key added later, and its readers see it, but it
+    // does not list it among its own keys (Object.prototype has that name), so it is read explicitly.
+    data: () => plain(Object.hasOwn(settings, '__proto__') ? { ...settings, ['__proto__']: settings['__proto__'] } : settings),
     set: (key, value) => void (settings[key] = value),
     remove: (key) => void delete settings[key],
     bump: () => settings.bump(),

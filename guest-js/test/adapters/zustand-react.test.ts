@@ -2,14 +2,17 @@
 // 'zustand'), observed through a real React component.
 import { act, createElement } from 'react'
 import { createRoot } from 'react-dom/client'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { create } from 'zustand'
 import { bindZustand } from '../../src/adapters/zustand'
 import { world } from './world'
 
 ;(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true
 
-const settle = () => act(() => new Promise<void>((resolve) => setTimeout(resolve, 20)))
+// Real timers and a real network of timeouts: each step waits for the
+// condition it needs, polled inside act() so that React renders what happened
+// (vi.waitFor fails with the last assertion after its timeout). No fixed sleep.
+const until = (check: () => void) => act(() => vi.waitFor(check, { timeout: 5000, interval: 1 }))
 let unmount: (() => void) | undefined
 afterEach(() => unmount?.())
 
@@ -24,18 +27,25 @@ describe('Zustand adapter with the React hook', () => {
     act(() => root.render(createElement(Theme)))
     expect(host.textContent).toBe('system')
 
-    const binding = bindZustand(useSettings, w.open(), { mode: 'replace' })
-    await settle()
+    const handle = w.open()
+    // The window holds what the backend holds, at its revision.
+    const caughtUp = () => expect(handle.get()?.revision).toBe(w.backend.snapshot('settings').revision)
+    const binding = bindZustand(useSettings, handle, { mode: 'replace' })
+    await act(() => handle.ready)
     expect(binding.hydrated).toBe(true)
     expect(host.textContent).toBe('light')
 
     w.rust({ theme: 'dark', lang: 'en' })
-    await settle()
+    await until(caughtUp)
     expect(host.textContent).toBe('dark')
+    await act(() => binding.flush()) // an echo write, if there were one, is sent and settled by now
     expect(w.writes).toEqual([]) // applying remote state wrote nothing back
 
     act(() => useSettings.setState({ theme: 'sepia' }))
-    await settle()
+    await until(() => expect(w.writes).toHaveLength(1)) // the store's own change notification wrote it
+    await act(() => binding.flush()) // that write has settled
+    await until(caughtUp)
+    await act(() => binding.flush()) // and an echo of it, if there were one, too
     expect(w.writes.map((write) => write.value)).toEqual([{ theme: 'sepia' }])
     expect(w.data()).toEqual({ theme: 'sepia', lang: 'en' })
     expect(host.textContent).toBe('sepia')

@@ -10,6 +10,11 @@
  * hold. Functions (actions, methods) have no JSON text, so they are never
  * compared, written, sent or removed.
  *
+ * Every key is data, `"__proto__"` too, as in the core's `mergePatch` and in
+ * Rust: the diffing works on objects without a prototype, and
+ * {@link assign} defines a new `"__proto__"` key before assigning it, so that
+ * the store gets a key rather than a new prototype.
+ *
  * Not a package entry of its own: `entries.mjs` only picks up the files
  * directly in `src/adapters/`. It is counted in every adapter's size.
  *
@@ -116,21 +121,35 @@ type Enc = Record<string, string>
 
 const NULL = 'null'
 
+// An object without a prototype holding the keys of `from`: there, assigning
+// any key, `"__proto__"` too, sets that key, and `in` sees only its own keys.
+const dict = <V = string>(...from: object[]): Record<string, V> => Object.assign(Object.create(null), ...from)
+
 /**
  * Sets the keys of `set` on `target` and deletes those of `drop`; returns `target`.
  * The `write` of adapters whose state is a mutable object.
+ *
+ * A `"__proto__"` key that `target` lacks is first defined (as `0`, through
+ * the proxy's own trap where there is one), so that assigning it then sets
+ * the key, as a framework's proxy sees and reports, instead of the prototype.
  *
  * @example
  * assign(reactiveState, { theme: 'dark' }, ['legacy'])
  */
 export const assign = <O extends object>(target: O, set: Record<string, unknown>, drop: string[]): O => {
-  for (const key of drop) delete (target as Record<string, unknown>)[key]
-  return Object.assign(target, set)
+  const t = target as Record<string, unknown>
+  for (const key of drop) delete t[key]
+  for (const key in set) {
+    if (key == '__proto__' && !Object.hasOwn(t, key))
+      Object.defineProperty(t, key, { value: 0, writable: true, enumerable: true, configurable: true })
+    t[key] = set[key]
+  }
+  return target
 }
 
 // The synced keys of a state, as JSON text; functions and undefined have none.
 const encode = (state: object, { pickKeys, omitKeys }: ApplierOptions<never>): Enc => {
-  const out: Enc = {}
+  const out: Enc = dict()
   for (const key in state)
     if ((!pickKeys || pickKeys.includes(key)) && !omitKeys?.includes(key)) {
       const json = JSON.stringify((state as Record<string, unknown>)[key])
@@ -154,7 +173,7 @@ const project = <T>(data: T, options: ApplierOptions<T>, store: StoreAccess): En
 
 // Keys of `from` to `to` as a merge patch in JSON text ('null' deletes).
 const diff = (from: Enc, to: Enc): Enc => {
-  const patch: Enc = {}
+  const patch: Enc = dict()
   for (const key in to) if (to[key] !== from[key]) patch[key] = to[key]!
   for (const key in from) if (!(key in to)) patch[key] = NULL
   return patch
@@ -172,9 +191,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
 
 // The RFC 7396 merge patch from `from` to `to`: nested objects are diffed key
 // by key (so a nested deletion is sent as null), anything else is replaced.
-const deep = (from: unknown, to: unknown): unknown => {
-  if (!isObject(from) || !isObject(to)) return to
-  const out: Record<string, unknown> = {}
+const deep = (was: unknown, now: unknown): unknown => {
+  if (!isObject(was) || !isObject(now)) return now
+  const [from, to, out] = [dict<unknown>(was), dict<unknown>(now), dict<unknown>()]
   for (const key in to) if (JSON.stringify(to[key]) !== JSON.stringify(from[key])) out[key] = deep(from[key], to[key])
   for (const key in from) if (!(key in to)) out[key] = null
   return out
@@ -182,7 +201,7 @@ const deep = (from: unknown, to: unknown): unknown => {
 
 // Brings the store from `current` to `wanted`, writing only the keys that differ.
 const put = (store: StoreAccess, current: Enc, wanted: Enc) => {
-  const set: Record<string, unknown> = {}
+  const set = dict<unknown>()
   const drop: string[] = []
   let changed = 0
   for (const key in wanted) if (wanted[key] !== current[key]) (set[key] = JSON.parse(wanted[key]!)), changed++
@@ -202,7 +221,7 @@ export const createApplier = <T, C>(store: StoreAccess, options: ApplierOptions<
     const next = project(data, options as ApplierOptions<T>, store)
     if (!next) return
     const current = encode(store.read(), options as ApplierOptions<T>)
-    put(store, current, options.mode == 'replace' ? next : { ...current, ...next })
+    put(store, current, options.mode == 'replace' ? next : dict(current, next))
   },
 })
 
@@ -241,7 +260,7 @@ export function bind<T, C>(store: StoreAccess, source: TopicHandle<T> | string, 
   const read = () => encode(store.read(), options as ApplierOptions<never>)
   const initial = read() // the store as found: changes before hydration are relative to it
   let base: Enc | undefined // what the backend holds, as far as this binding knows
-  let inflight: Enc = {} // the patch being written
+  let inflight: Enc = dict() // the patch being written
   let revision: Revision
   let cas = false // the next write is a compare-and-set on `revision`
   let busy: Promise<void> | undefined
@@ -253,7 +272,7 @@ export function bind<T, C>(store: StoreAccess, source: TopicHandle<T> | string, 
     if (!next) return
     const current = read()
     const was = base ?? initial
-    const now = options.mode == 'replace' ? next : { ...was, ...next }
+    const now = options.mode == 'replace' ? next : dict(was, next)
     const pending = diff(was, current)
     // The backend wins on a key both sides changed (its echo of our own write aside).
     for (const key in pending)
@@ -261,7 +280,7 @@ export function bind<T, C>(store: StoreAccess, source: TopicHandle<T> | string, 
     if (!base) cas = some(pending)
     base = now
     revision = at
-    put(store, current, overlay({ ...now }, pending))
+    put(store, current, overlay(dict(now), pending))
     if (cas) void flush()
   }
 
@@ -272,7 +291,7 @@ export function bind<T, C>(store: StoreAccess, source: TopicHandle<T> | string, 
     const patch = diff(base, read())
     if (!some(patch)) return (cas = false), Promise.resolve()
     const at = revision
-    const sent: Record<string, unknown> = {}
+    const sent = dict<unknown>()
     for (const key in patch) sent[key] = deep(JSON.parse(base[key] ?? NULL), JSON.parse(patch[key]!))
     inflight = patch
     return (busy = handle
@@ -292,15 +311,15 @@ export function bind<T, C>(store: StoreAccess, source: TopicHandle<T> | string, 
           // Otherwise roll back the keys that still hold what was sent (the
           // store's change notification then sends whatever else is pending).
           const current = read()
-          const back: Enc = {}
+          const back: Enc = dict()
           for (const key in patch) if ((current[key] ?? NULL) === patch[key]) back[key] = base![key] ?? NULL
-          put(store, current, overlay({ ...current }, back))
+          put(store, current, overlay(dict(current), back))
         },
       )
       .catch(() => {})
       .then((again) => {
         busy = undefined
-        inflight = {}
+        inflight = dict()
         if (again) return flush()
       }))
   }
