@@ -38,7 +38,9 @@ pub enum Error {
         topic: String,
     },
     /// A compare-and-set write expected a revision the topic is no longer at.
-    #[error("revision conflict on `{topic}`: expected revision {expected}, the topic is at {current}")]
+    #[error(
+        "revision conflict on `{topic}`: expected revision {expected}, the topic is at {current}"
+    )]
     Conflict {
         /// The topic written to.
         topic: String,
@@ -117,6 +119,13 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// The TypeScript declarations of the topics could not be generated or
+    /// written (`typescript` feature only; windows never see it).
+    #[error("cannot export the TypeScript types: {message}")]
+    TypeExport {
+        /// What went wrong.
+        message: String,
+    },
     /// A Rust value could not be turned into JSON or back.
     #[error("serialization failed: {0}")]
     Serialization(#[from] serde_json::Error),
@@ -138,8 +147,84 @@ impl Error {
             Error::RevisionExhausted { .. } => "REVISION_EXHAUSTED",
             Error::TypeMismatch { .. } => "TYPE_MISMATCH",
             Error::Persistence { .. } => "PERSISTENCE_FAILED",
+            Error::TypeExport { .. } => "TYPE_EXPORT_FAILED",
             Error::Serialization(_) => "SERIALIZATION",
         }
+    }
+
+    /// One error of every variant, in declaration order: the source of the
+    /// error codes listed in the generated TypeScript (`typescript` feature)
+    /// and of the test that codes are distinct.
+    #[cfg_attr(not(any(test, feature = "typescript")), allow(dead_code))]
+    pub(crate) fn samples() -> Vec<Error> {
+        let topic = String::new;
+        let samples = vec![
+            Error::UnknownTopic { topic: topic() },
+            Error::InvalidTopic {
+                topic: topic(),
+                reason: "",
+            },
+            Error::TopicExists { topic: topic() },
+            Error::Conflict {
+                topic: topic(),
+                expected: Revision::ZERO,
+                current: Revision::ZERO,
+            },
+            Error::InvalidRevision {
+                value: String::new(),
+                reason: "",
+            },
+            Error::InvalidArgument {
+                argument: None,
+                reason: String::new(),
+            },
+            Error::InvalidPatch {
+                topic: topic(),
+                reason: "",
+            },
+            Error::Validation {
+                topic: topic(),
+                type_name: "",
+                path: String::new(),
+                reason: String::new(),
+            },
+            Error::PayloadTooLarge { size: 0, limit: 0 },
+            Error::RevisionExhausted { topic: topic() },
+            Error::TypeMismatch {
+                topic: topic(),
+                actual: "",
+                requested: "",
+            },
+            Error::Persistence {
+                topic: None,
+                message: String::new(),
+            },
+            Error::TypeExport {
+                message: String::new(),
+            },
+            Error::Serialization(serde_json::from_str::<()>("").unwrap_err()),
+        ];
+        // A new variant makes this match fail to compile: add a sample of it
+        // to the list above, then name it here.
+        for sample in &samples {
+            match sample {
+                Error::UnknownTopic { .. }
+                | Error::InvalidTopic { .. }
+                | Error::TopicExists { .. }
+                | Error::Conflict { .. }
+                | Error::InvalidRevision { .. }
+                | Error::InvalidArgument { .. }
+                | Error::InvalidPatch { .. }
+                | Error::Validation { .. }
+                | Error::PayloadTooLarge { .. }
+                | Error::RevisionExhausted { .. }
+                | Error::TypeMismatch { .. }
+                | Error::Persistence { .. }
+                | Error::TypeExport { .. }
+                | Error::Serialization(_) => {}
+            }
+        }
+        samples
     }
 
     pub(crate) fn invalid_argument(argument: Option<String>, reason: impl Into<String>) -> Self {
@@ -190,8 +275,37 @@ impl Serialize for Error {
                     map.serialize_entry("topic", topic)?;
                 }
             }
-            Error::Serialization(_) => {}
+            Error::TypeExport { .. } | Error::Serialization(_) => {}
         }
         map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn every_variant_has_its_own_code() {
+        let samples = Error::samples();
+        let codes: BTreeSet<_> = samples.iter().map(Error::code).collect();
+        assert_eq!(
+            codes.len(),
+            samples.len(),
+            "two variants share a code: {codes:?}"
+        );
+    }
+
+    #[test]
+    fn every_code_is_screaming_snake_case() {
+        for error in Error::samples() {
+            let code = error.code();
+            assert!(
+                code.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'),
+                "{code} is not SCREAMING_SNAKE_CASE"
+            );
+        }
     }
 }

@@ -36,7 +36,7 @@
 
 use std::{collections::HashMap, path::PathBuf, sync::Arc, time::Duration};
 
-use serde::{de::DeserializeOwned, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use tauri::{
     plugin::{Builder as PluginBuilder, TauriPlugin},
@@ -53,6 +53,8 @@ mod revision;
 mod state_sync;
 mod topic;
 mod typed;
+#[cfg(feature = "typescript")]
+pub mod typescript;
 
 pub use error::{Error, Result};
 pub use models::{
@@ -63,7 +65,7 @@ pub use persistence::{Persistence, PersistenceError, ProblemKind, PERSISTENCE_ER
 pub use registry::{validate_topic_name, MAX_TOPIC_LEN};
 pub use revision::Revision;
 pub use state_sync::{StateSync, DEFAULT_MAX_PAYLOAD_BYTES};
-pub use typed::{Topic, TypedSnapshot};
+pub use typed::{Topic, TopicType, TypedSnapshot};
 
 use persistence::saver::{Persister, Settings, Start};
 use topic::Schema;
@@ -113,6 +115,8 @@ pub struct Builder {
     save_max_wait: Duration,
     on_persistence_error: Option<persistence::saver::Hook>,
     max_payload_bytes: usize,
+    #[cfg(feature = "typescript")]
+    typescript: typescript::Registry,
 }
 
 impl Default for Builder {
@@ -125,6 +129,8 @@ impl Default for Builder {
             save_max_wait: Duration::from_secs(2),
             on_persistence_error: None,
             max_payload_bytes: DEFAULT_MAX_PAYLOAD_BYTES,
+            #[cfg(feature = "typescript")]
+            typescript: typescript::Registry::default(),
         }
     }
 }
@@ -162,7 +168,9 @@ impl Builder {
 
     /// Declares a typed topic: writes from windows must deserialize into `T`.
     ///
-    /// Reach it later with [`StateSync::typed`].
+    /// Reach it later with [`StateSync::typed`]. With the `typescript`
+    /// feature, `T` must also derive `ts_rs::TS`, and `Builder::export_types`
+    /// writes its TypeScript declaration.
     ///
     /// # Examples
     ///
@@ -181,12 +189,12 @@ impl Builder {
     /// # }
     /// ```
     #[must_use]
-    pub fn typed_topic<T>(mut self, name: impl Into<String>, initial: T) -> Self
-    where
-        T: Serialize + DeserializeOwned + 'static,
-    {
+    pub fn typed_topic<T: TopicType>(mut self, name: impl Into<String>, initial: T) -> Self {
+        let name = name.into();
+        #[cfg(feature = "typescript")]
+        self.typescript.typed::<T>(&name);
         self.topics.push(Declared {
-            name: name.into(),
+            name,
             initial: serde_json::to_value(initial),
             schema: Some(Schema::of::<T>()),
         });
@@ -292,6 +300,8 @@ impl Builder {
             save_max_wait,
             on_persistence_error,
             max_payload_bytes,
+            #[cfg(feature = "typescript")]
+            typescript: _,
         } = self;
         let dir = if persist.is_empty() {
             persist_dir

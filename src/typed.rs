@@ -13,6 +13,32 @@ use crate::{
     Result, Revision, WriteOutcome,
 };
 
+/// What the Rust type of a topic declared with [`crate::Builder::typed_topic`]
+/// implements: serde's traits, and with the `typescript` feature also
+/// `ts_rs::TS`, so that the generated TypeScript file holds every typed
+/// topic.
+///
+/// It is implemented for every type that has those traits; never implement it
+/// by hand.
+#[cfg(not(feature = "typescript"))]
+pub trait TopicType: Serialize + DeserializeOwned + 'static {}
+
+#[cfg(not(feature = "typescript"))]
+impl<T: Serialize + DeserializeOwned + 'static> TopicType for T {}
+
+/// What the Rust type of a topic declared with [`crate::Builder::typed_topic`]
+/// implements: serde's traits, and with the `typescript` feature also
+/// `ts_rs::TS`, so that the generated TypeScript file holds every typed
+/// topic.
+///
+/// It is implemented for every type that has those traits; never implement it
+/// by hand.
+#[cfg(feature = "typescript")]
+pub trait TopicType: Serialize + DeserializeOwned + ts_rs::TS + 'static {}
+
+#[cfg(feature = "typescript")]
+impl<T: Serialize + DeserializeOwned + ts_rs::TS + 'static> TopicType for T {}
+
 /// A topic's data as a `T`, with its revision.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TypedSnapshot<T> {

@@ -9,7 +9,9 @@ import type { Revision } from './protocol'
  * The details each error code carries, beside `code` and `message`.
  *
  * The codes listed before `FORBIDDEN` are the plugin's (see "Errors" in
- * `docs/protocol.md`); `FORBIDDEN` and the codes after it are raised on the window side:
+ * `docs/protocol.md`; `guest-js/test/types/wire.ts` checks them against the
+ * codes generated from `src/error.rs`); `FORBIDDEN` and the codes after it
+ * are raised on the window side:
  * - `FORBIDDEN`: Tauri refused the command before the plugin saw it, because
  *   no capability of the window allows it or one denies it. The message names
  *   the window and the permission to add (or the denying one to remove) in
@@ -47,6 +49,7 @@ export interface ErrorDetails {
   TYPE_MISMATCH: { topic: string }
   SERIALIZATION: Record<string, never>
   PERSISTENCE_FAILED: { topic?: string }
+  TYPE_EXPORT_FAILED: Record<string, never>
   FORBIDDEN: { cause: string }
   PLUGIN_MISSING: { cause: string }
   IPC: { cause?: unknown }

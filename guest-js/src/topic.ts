@@ -9,6 +9,7 @@ import { invalid, StateSyncError, toStateSyncError } from './errors'
 import { isRevision, noop } from './protocol'
 import type { MergePatch, Revision, Snapshot, WriteOutcome } from './protocol'
 import { tauri, type Transport } from './tauri'
+import type { DataFor, TopicName } from './topics'
 
 /**
  * Options of a write.
@@ -70,22 +71,34 @@ export interface TopicHandle<T> {
  * Opens a live view of the topic `name`: subscribes to its invalidations,
  * fetches it, keeps it up to date, and writes to it.
  *
+ * Once `Topics` is filled (by the file generated from the Rust types),
+ * the name must be one of its keys and the data type is looked up, with no
+ * type argument (one given is ignored): a misspelt name, or a `set` or
+ * `patch` that does not fit, fails to compile. Before that, give the data
+ * type as a type argument.
+ *
  * @example
- * interface Settings { theme: 'light' | 'dark'; lang: string }
- * const settings = topic<Settings>('settings')
+ * // with the generated file, whose Topics has `settings: Settings`:
+ * const settings = topic('settings')
  * await settings.ready
  * settings.subscribe(({ data }) => applyTheme(data.theme))
  * await settings.patch({ theme: 'dark' })
  * await settings.update((s) => ({ ...s, lang: 'fr' }))
  * settings.stop()
+ * // without it:
+ * const counter = topic<{ value: number }>('counter')
  */
-export function topic<T>(name: string, options: TopicOptions<T> = {}): TopicHandle<T> {
+export function topic<T = unknown, K extends TopicName = TopicName>(
+  name: K,
+  options: TopicOptions<DataFor<T, K>> = {},
+): TopicHandle<DataFor<T, K>> {
+  type D = DataFor<T, K>
   const { transport = tauri } = options
-  const engine = createEngine<T>({
+  const engine = createEngine<D>({
     ...options,
     topic: name,
     subscriber: { subscribe: (handler) => transport.subscribe(name, handler) },
-    provider: { getSnapshot: () => transport.snapshot<T>(name) },
+    provider: { getSnapshot: () => transport.snapshot<D>(name) },
   })
 
   const send = (kind: 'set' | 'patch', value: unknown, o: WriteOptions = {}) =>
@@ -115,9 +128,9 @@ export function topic<T>(name: string, options: TopicOptions<T> = {}): TopicHand
   // The engine's get, subscribe, refresh and stop, plus the writes.
   return Object.assign(engine, {
     ready,
-    set: (data: T, o?: WriteOptions) => write('set', data, o),
-    patch: (patch: MergePatch<T>, o?: WriteOptions) => write('patch', patch, o),
-    async update(fn: (data: T) => T, { attempts = 5 } = {}) {
+    set: (data: D, o?: WriteOptions) => write('set', data, o),
+    patch: (patch: MergePatch<D>, o?: WriteOptions) => write('patch', patch, o),
+    async update(fn: (data: D) => D, { attempts = 5 } = {}) {
       for (let i = 1; ; i++) {
         try {
           if (i > 1) await engine.refresh() // after a conflict: retry on a fresh state

@@ -156,6 +156,7 @@ impl Persistence {
 }
 
 /// What went wrong with a persisted topic's file.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
@@ -196,6 +197,7 @@ impl ProblemKind {
 /// [`crate::Builder::on_persistence_error`], to windows as the
 /// [`PERSISTENCE_ERROR_EVENT`], and kept for the `persistence_errors`
 /// command, since load errors happen before any window exists.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PersistenceError {

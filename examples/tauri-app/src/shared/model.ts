@@ -11,21 +11,8 @@
 import { getCurrentWebviewWindow } from '@tauri-apps/api/webviewWindow'
 import { invoke } from '@tauri-apps/api/core'
 import { topic, isStateSyncError, type Snapshot, type TopicHandle } from 'tauri-plugin-state-sync-api'
-
-export interface Settings {
-  theme: 'light' | 'dark'
-  language: string
-  accent: string
-}
-export interface Todo {
-  title: string
-  done: boolean
-}
-/** Todos keyed by id: deleting one is a merge patch `{ [id]: null }`. */
-export type Todos = Record<string, Todo>
-export interface Counter {
-  value: number
-}
+// Generated from the Rust types of src-tauri/src/main.rs; it also types topic(name) below.
+import type { Settings } from './topics'
 
 export const label = getCurrentWebviewWindow().label
 
@@ -51,9 +38,9 @@ export function fireAndForget(write: Promise<unknown>): void {
   write.catch(() => {})
 }
 
-export const settings = topic<Settings>('settings', { onError })
-export const todos = topic<Todos>('todos', { onError })
-export const counter = topic<Counter>('counter', { onError, throttling: { throttleMs: 16 } })
+export const settings = topic('settings', { onError })
+export const todos = topic('todos', { onError })
+export const counter = topic('counter', { onError, throttling: { throttleMs: 16 } })
 
 /**
  * Adds one, as a compare-and-set. Under a sustained stream of writes from
