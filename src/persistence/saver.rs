@@ -20,7 +20,7 @@ use super::{
     file::{self, LEASE_SPAN},
     Persistence, PersistenceError, ProblemKind,
 };
-use crate::{topic::TopicCell, Error, Result, Revision};
+use crate::{invalidation::Delivery, topic::TopicCell, Error, Result, Revision};
 
 /// Called with every persistence problem, in addition to the log and the event.
 pub(crate) type Hook = Arc<dyn Fn(&PersistenceError) + Send + Sync>;
@@ -32,6 +32,8 @@ pub(crate) struct Settings {
     pub(crate) debounce: Duration,
     pub(crate) max_wait: Duration,
     pub(crate) hook: Option<Hook>,
+    /// Where problems are announced to windows.
+    pub(crate) delivery: Arc<Delivery>,
 }
 
 /// What is on disk for one topic.
@@ -252,7 +254,7 @@ impl Persister {
         if let Some(hook) = &self.settings.hook {
             hook(&problem);
         }
-        crate::invalidation::announce_problem(app, &problem);
+        self.settings.delivery.announce_problem(app, &problem);
         self.problems
             .lock()
             .unwrap_or_else(|p| p.into_inner())
