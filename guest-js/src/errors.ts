@@ -50,6 +50,8 @@ export interface ErrorDetails {
   SERIALIZATION: Record<string, never>
   PERSISTENCE_FAILED: { topic?: string }
   TYPE_EXPORT_FAILED: Record<string, never>
+  TOPIC_FORBIDDEN: { topic: string; access: 'read' | 'write' }
+  INVALID_SCOPE: { pattern: string }
   FORBIDDEN: { cause: string }
   PLUGIN_MISSING: { cause: string }
   IPC: { cause?: unknown }

@@ -1,6 +1,8 @@
 // An in-memory model of the Rust plugin (docs/protocol.md): topics with
 // revisions, snapshot/set/patch/topics with compare-and-set, `exact`, typed
-// normalization, and invalidation events handed to `emit`.
+// normalization, invalidation events handed to `emit`, and subscriptions
+// (`subscribe`/`unsubscribe`) whose channels `deliver` reaches the way the
+// plugin's channels do: through `__TAURI_INTERNALS__.runCallback`.
 import type { Invalidation, Snapshot, WriteOutcome } from '../../src/protocol'
 import { mergePatch } from '../../src/protocol'
 
@@ -19,8 +21,18 @@ const canonical = (v: unknown): string =>
 
 const fail = (code: string, details: Record<string, unknown> = {}) => ({ code, message: code.toLowerCase(), ...details })
 
+interface Subscription {
+  topic: string
+  channel: { id: number }
+  /** The index of the next message, as Tauri's Rust channel numbers them. */
+  next: number
+}
+
 export class Backend {
   readonly topics = new Map<string, Entry>()
+  /** The live subscriptions, by id. */
+  readonly subscriptions = new Map<number, Subscription>()
+  private lastSubscription = 0
   /** Every change, in commit order. */
   readonly changes: Invalidation[] = []
   /** Receives each event after a change; replace to control delivery. */
@@ -66,6 +78,19 @@ export class Backend {
     return { revision: String(e.revision), previousRevision: String(previous), exact }
   }
 
+  /** Sends `event` to every subscription of its topic, on its channel. */
+  deliver(event: Invalidation) {
+    this.send({ type: 'invalidate', ...event }, event.topic)
+  }
+
+  /** Sends `message` as it is on the channel of every subscription (of `topic` only, when given). */
+  send(message: unknown, topic?: string) {
+    const internals = (globalThis as unknown as { __TAURI_INTERNALS__: { runCallback(id: number, data: unknown): void } })
+      .__TAURI_INTERNALS__
+    for (const s of this.subscriptions.values())
+      if (topic === undefined || s.topic === topic) internals.runCallback(s.channel.id, { message, index: s.next++ })
+  }
+
   /** A change made from Rust. */
   rust(topic: string, data: unknown) {
     return this.write('@rust', topic, 'set', data)
@@ -84,6 +109,12 @@ export class Backend {
         return this.write(source, args.topic as string, 'set', args.data, args.expectedRevision as string | undefined)
       case 'plugin:state-sync|patch':
         return this.write(source, args.topic as string, 'patch', args.patch, args.expectedRevision as string | undefined)
+      case 'plugin:state-sync|subscribe':
+        this.subscriptions.set(++this.lastSubscription, { topic: args.topic as string, channel: args.channel as { id: number }, next: 0 })
+        return this.lastSubscription
+      case 'plugin:state-sync|unsubscribe':
+        this.subscriptions.delete(args.id as number)
+        return null
       default:
         throw `unknown command ${cmd}`
     }
