@@ -148,4 +148,48 @@ describe('the demo app', () => {
     const after = await app.state('main')
     assert.deepEqual(after.settings, before, 'the refused write changed nothing')
   })
+
+  test('a window restricted to the settings shows them, is refused the other topics, and hears nothing about them', async () => {
+    app = await startApp(dataDir())
+    await app.click('main', 'open-restricted')
+    const restricted = await waitUntil('the restricted window', 20_000, async () => {
+      await app.refreshHandles()
+      return app.labels().find((l) => l.startsWith('restricted-'))
+    })
+    await app.waitHydrated(restricted)
+    const todosBefore = (await app.state('main')).todos
+
+    // It is refused what its capability does not allow, with the plugin's typed error.
+    await app.click(restricted, 'read-todos')
+    await waitUntil('the read refusal to show', 10_000, async () =>
+      (await app.text(restricted, 'errors')).includes('TOPIC_FORBIDDEN: reading of topic `todos`'),
+    )
+    await app.click(restricted, 'write-todos')
+    await waitUntil('the write refusal to show', 10_000, async () =>
+      (await app.text(restricted, 'errors')).includes('TOPIC_FORBIDDEN: writing of topic `todos`'),
+    )
+    assert.deepEqual((await app.state('main')).todos, todosBefore, 'the refused write changed nothing')
+
+    // The other windows keep writing every topic; it follows the settings only.
+    await app.type('main', 'new-todo', 'feed the cat')
+    await app.click('main', 'add-todo')
+    await app.run('zustand', 'await demo.hammer(3)')
+    await app.select('svelte', 'theme', 'dark')
+    await converged(windows, 'todos', (t) => Object.values(t).some((x) => x.title === 'feed the cat'))
+    await converged(windows, 'counter', (c) => c.value === 3)
+    const settings = await converged([...windows, restricted], 'settings', (s) => s.theme === 'dark')
+    assert.equal(await shownRevision(restricted, 'settings'), settings.revision)
+    // And its own write to the settings goes through to everyone.
+    await app.click(restricted, 'toggle-theme')
+    await converged([...windows, restricted], 'settings', (s) => s.theme === 'light')
+
+    const heard = await app.run(restricted, 'return demo.heard')
+    assert.ok(heard.length > 0, 'it heard the settings changes')
+    assert.deepEqual(
+      heard.filter((e) => e.via !== 'channel' || e.topic !== 'settings'),
+      [],
+      'nothing but the settings, and only on its own channel (no broadcast event)',
+    )
+  })
 })
+
