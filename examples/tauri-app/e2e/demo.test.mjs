@@ -34,6 +34,17 @@ async function converged(labels, topic, predicate = () => true) {
   }
 }
 
+/** Clicks `open-<kind>` in window `from`, waits until the new window has hydrated, and returns its label. */
+async function openWindow(from, kind) {
+  await app.click(from, `open-${kind}`)
+  const label = await waitUntil(`the new ${kind} window`, 20_000, async () => {
+    await app.refreshHandles()
+    return app.labels().find((l) => l.startsWith(`${kind}-`))
+  })
+  await app.waitHydrated(label)
+  return label
+}
+
 /** The revision a window shows on screen for `topic`. */
 const shownRevision = (label, topic) => app.text(label, `rev-${topic}`)
 
@@ -67,12 +78,7 @@ describe('the demo app', () => {
     const todos = await converged(windows, 'todos', (t) => Object.values(t).some((x) => x.title === 'water the plants'))
     const counter = await converged(windows, 'counter', (c) => c.value === 5)
     const settings = (await app.state('main')).settings
-    await app.click('svelte', 'open-zustand')
-    const opened = await waitUntil('the new window', 20_000, async () => {
-      await app.refreshHandles()
-      return app.labels().find((l) => l.startsWith('zustand-'))
-    })
-    await app.waitHydrated(opened)
+    const opened = await openWindow('svelte', 'zustand')
     const state = await app.state(opened)
     assert.deepEqual(state.counter, counter, 'the counter at its current revision')
     assert.deepEqual(state.settings, settings, 'the settings at their current revision')
@@ -132,12 +138,7 @@ describe('the demo app', () => {
 
   test('a read-only window shows the topics and its writes are refused with a clear error', async () => {
     app = await startApp(dataDir())
-    await app.click('main', 'open-viewer')
-    const viewer = await waitUntil('the viewer window', 20_000, async () => {
-      await app.refreshHandles()
-      return app.labels().find((l) => l.startsWith('viewer-'))
-    })
-    await app.waitHydrated(viewer)
+    const viewer = await openWindow('main', 'viewer')
     const before = await converged([...windows, viewer], 'settings')
     await app.click(viewer, 'try-theme')
     const error = await waitUntil('the refusal to show', 10_000, async () => {
@@ -151,12 +152,7 @@ describe('the demo app', () => {
 
   test('a window restricted to the settings shows them, is refused the other topics, and hears nothing about them', async () => {
     app = await startApp(dataDir())
-    await app.click('main', 'open-restricted')
-    const restricted = await waitUntil('the restricted window', 20_000, async () => {
-      await app.refreshHandles()
-      return app.labels().find((l) => l.startsWith('restricted-'))
-    })
-    await app.waitHydrated(restricted)
+    const restricted = await openWindow('main', 'restricted')
     const todosBefore = (await app.state('main')).todos
 
     // It is refused what its capability does not allow, with the plugin's typed error.
