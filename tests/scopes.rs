@@ -392,3 +392,43 @@ fn subscribe_refuses_malformed_arguments_with_typed_errors() {
     assert_eq!(harness.invoke(&main, "unsubscribe", json!({"id": "1"})).unwrap_err()["code"], "INVALID_ARGUMENT");
     assert!(harness.app.state_sync().readers_of("settings").is_empty());
 }
+
+#[test]
+fn persistence_problems_follow_the_read_scope_of_the_topic_they_name() {
+    use std::sync::{Arc, Mutex};
+    use tauri::Listener;
+    use tauri_plugin_state_sync::{Persistence, PERSISTENCE_ERROR_EVENT};
+
+    let dir = std::env::temp_dir().join(format!("state-sync-scoped-problems-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("settings.json"), b"not json").unwrap();
+    let Three { harness, all, settings: _, todos } =
+        three_with(Builder::new().persist("settings", Persistence::new()).persist_dir(&dir));
+    let broadcast = Arc::new(Mutex::new(0));
+    let heard = broadcast.clone();
+    harness.app.listen_any(PERSISTENCE_ERROR_EVENT, move |_| *heard.lock().unwrap() += 1);
+
+    // The load problem of `settings` is listed only to windows that may read it.
+    let listed = harness.invoke(&all, "persistence_errors", json!({})).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["topic"], "settings");
+    assert_eq!(harness.invoke(&todos, "persistence_errors", json!({})).unwrap(), json!([]));
+
+    // A save problem reaches the subscribers allowed to read `settings` only.
+    harness.subscribe(&all, "settings").unwrap();
+    harness.subscribe(&todos, "todos/list").unwrap();
+    harness.app.state_sync().patch("settings", json!({"n": 1})).unwrap();
+    harness.received("all");
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::write(&dir, b"a file where the directory was").unwrap();
+    assert!(harness.app.state_sync().flush().is_err());
+    let messages = harness.received("all");
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0]["type"], "persistenceError");
+    assert_eq!(messages[0]["topic"], "settings");
+    assert_eq!(messages[0]["kind"], "save");
+    assert!(harness.received("todos").is_empty());
+    assert_eq!(*broadcast.lock().unwrap(), 0, "scopes are in use: no broadcast");
+    let _ = std::fs::remove_file(&dir);
+}
