@@ -219,6 +219,14 @@ impl Error {
                 topic: None,
                 message: String::new(),
             },
+            Error::TopicForbidden {
+                topic: topic(),
+                access: Access::Read,
+            },
+            Error::InvalidScope {
+                pattern: String::new(),
+                reason: String::new(),
+            },
             Error::TypeExport {
                 message: String::new(),
             },
@@ -240,6 +248,8 @@ impl Error {
                 | Error::RevisionExhausted { .. }
                 | Error::TypeMismatch { .. }
                 | Error::Persistence { .. }
+                | Error::TopicForbidden { .. }
+                | Error::InvalidScope { .. }
                 | Error::TypeExport { .. }
                 | Error::Serialization(_) => {}
             }
