@@ -93,6 +93,14 @@ pub enum Error {
         /// The configured limit, see [`crate::Builder::max_payload_bytes`].
         limit: usize,
     },
+    /// Data nests arrays and objects deeper than [`crate::MAX_DEPTH`] levels.
+    /// Refused at every way in, so that what is stored can always be saved
+    /// and parsed back.
+    #[error("data nests deeper than the limit of {limit} levels of arrays and objects")]
+    TooDeep {
+        /// The limit, [`crate::MAX_DEPTH`].
+        limit: usize,
+    },
     /// The topic has reached revision `u64::MAX` and cannot change any more.
     #[error("topic `{topic}` has exhausted its revisions")]
     RevisionExhausted {
@@ -144,6 +152,7 @@ impl Error {
             Error::InvalidPatch { .. } => "INVALID_PATCH",
             Error::Validation { .. } => "VALIDATION_FAILED",
             Error::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            Error::TooDeep { .. } => "TOO_DEEP",
             Error::RevisionExhausted { .. } => "REVISION_EXHAUSTED",
             Error::TypeMismatch { .. } => "TYPE_MISMATCH",
             Error::Persistence { .. } => "PERSISTENCE_FAILED",
@@ -189,6 +198,7 @@ impl Error {
                 reason: String::new(),
             },
             Error::PayloadTooLarge { size: 0, limit: 0 },
+            Error::TooDeep { limit: 0 },
             Error::RevisionExhausted { topic: topic() },
             Error::TypeMismatch {
                 topic: topic(),
@@ -217,6 +227,7 @@ impl Error {
                 | Error::InvalidPatch { .. }
                 | Error::Validation { .. }
                 | Error::PayloadTooLarge { .. }
+                | Error::TooDeep { .. }
                 | Error::RevisionExhausted { .. }
                 | Error::TypeMismatch { .. }
                 | Error::Persistence { .. }
@@ -270,6 +281,7 @@ impl Serialize for Error {
                 map.serialize_entry("size", size)?;
                 map.serialize_entry("limit", limit)?;
             }
+            Error::TooDeep { limit } => map.serialize_entry("limit", limit)?,
             Error::Persistence { topic, .. } => {
                 if let Some(topic) = topic {
                     map.serialize_entry("topic", topic)?;

@@ -44,6 +44,7 @@ use tauri::{
 };
 
 mod commands;
+mod depth;
 mod error;
 mod invalidation;
 mod models;
@@ -56,6 +57,7 @@ mod typed;
 #[cfg(feature = "typescript")]
 pub mod typescript;
 
+pub use depth::MAX_DEPTH;
 pub use error::{Error, Result};
 pub use models::{
     Invalidation, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome, INVALIDATION_EVENT,
@@ -97,7 +99,7 @@ pub fn init<R: Runtime>() -> TauriPlugin<R> {
 
 struct Declared {
     name: String,
-    initial: serde_json::Result<Value>,
+    initial: Result<Value>,
     schema: Option<Schema>,
 }
 
@@ -160,7 +162,7 @@ impl Builder {
     pub fn topic(mut self, name: impl Into<String>, initial: impl Serialize) -> Self {
         self.topics.push(Declared {
             name: name.into(),
-            initial: serde_json::to_value(initial),
+            initial: depth::to_value(initial),
             schema: None,
         });
         self
@@ -195,7 +197,7 @@ impl Builder {
         self.typescript.typed::<T>(&name);
         self.topics.push(Declared {
             name,
-            initial: serde_json::to_value(initial),
+            initial: depth::to_value(initial),
             schema: Some(Schema::of::<T>()),
         });
         self

@@ -8,7 +8,7 @@ use tauri::{AppHandle, Runtime};
 use tokio::sync::watch;
 
 use crate::{
-    invalidation,
+    depth, invalidation,
     persistence::{saver::Persister, PersistenceError},
     models::{Invalidation, Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
     registry::Registry,
@@ -122,7 +122,7 @@ impl<R: Runtime> StateSync<R> {
     /// [`Error::InvalidTopic`] for a malformed name, [`Error::TopicExists`]
     /// if the name is taken.
     pub fn register(&self, topic: &str, initial: impl Serialize) -> Result<Snapshot> {
-        let data = serde_json::to_value(initial)?;
+        let data = depth::to_value(initial)?;
         self.insert(topic, data, Revision::ZERO, None, true)
     }
 
@@ -148,7 +148,7 @@ impl<R: Runtime> StateSync<R> {
     where
         T: Serialize + DeserializeOwned + 'static,
     {
-        let data = serde_json::to_value(initial)?;
+        let data = depth::to_value(initial)?;
         self.insert(topic, data, Revision::ZERO, Some(Schema::of::<T>()), true)?;
         self.typed(topic)
     }
@@ -170,7 +170,9 @@ impl<R: Runtime> StateSync<R> {
     /// Removes a topic and returns its last snapshot.
     ///
     /// Rust subscribers see their channel close. Windows that ask for the
-    /// topic afterwards get [`Error::UnknownTopic`].
+    /// topic afterwards get [`Error::UnknownTopic`], and so does a write
+    /// that looked the topic up before the removal and commits after it:
+    /// the returned snapshot is the topic's last.
     pub fn remove(&self, topic: &str) -> Result<Snapshot> {
         self.inner.registry.remove(topic)
     }
@@ -179,8 +181,13 @@ impl<R: Runtime> StateSync<R> {
     ///
     /// Writing a value equal to the current one changes nothing: the revision
     /// stays and no event is emitted.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooDeep`] if `data` nests deeper than [`crate::MAX_DEPTH`];
+    /// it is not serialized past the limit.
     pub fn set(&self, topic: &str, data: impl Serialize) -> Result<WriteOutcome> {
-        let data = serde_json::to_value(data)?;
+        let data = depth::to_value(data)?;
         self.write(topic, Change::Replace(data), None, Source::Rust)
     }
 
@@ -196,7 +203,7 @@ impl<R: Runtime> StateSync<R> {
         expected: Revision,
         data: impl Serialize,
     ) -> Result<WriteOutcome> {
-        let data = serde_json::to_value(data)?;
+        let data = depth::to_value(data)?;
         self.write(topic, Change::Replace(data), Some(expected), Source::Rust)
     }
 
@@ -242,7 +249,7 @@ impl<R: Runtime> StateSync<R> {
         self.commit(&cell, None, Source::Rust, |current| {
             let mut next = Value::clone(&current.data);
             change(&mut next);
-            let (data, exact) = cell.validate(next)?;
+            let (data, exact) = cell.validate(depth::accept(next)?)?;
             Ok(Proposal {
                 data: Arc::new(data),
                 exact,
@@ -305,6 +312,7 @@ impl<R: Runtime> StateSync<R> {
         schema: Option<Schema>,
         announce: bool,
     ) -> Result<Snapshot> {
+        let data = depth::accept(data)?;
         let data = match &schema {
             Some(schema) => schema.validate(topic, data)?.0,
             None => data,
@@ -338,7 +346,7 @@ impl<R: Runtime> StateSync<R> {
     ) -> Result<WriteOutcome> {
         match change {
             Change::Replace(data) => {
-                let (data, exact) = cell.validate(data)?;
+                let (data, exact) = cell.validate(depth::accept(data)?)?;
                 let data = Arc::new(data);
                 self.commit(cell, expected, source, |_| {
                     Ok(Proposal {
@@ -348,12 +356,15 @@ impl<R: Runtime> StateSync<R> {
                 })
             }
             Change::Merge(patch) => {
+                let patch = depth::accept(patch)?;
                 if !patch.is_object() {
                     return Err(Error::InvalidPatch {
                         topic: cell.name().to_owned(),
                         reason: "a merge patch must be a JSON object; use set to replace the whole value",
                     });
                 }
+                // Merging keeps the result within the deeper of the data and
+                // the patch, both within the limit, so it needs no check.
                 self.commit(cell, expected, source, |current| {
                     let mut next = Value::clone(&current.data);
                     json_patch::merge(&mut next, &patch);
