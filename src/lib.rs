@@ -46,6 +46,9 @@ use tauri::{
 mod commands;
 mod depth;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod invalidation;
 mod models;
 mod persistence;
