@@ -383,29 +383,6 @@ mod tests {
         assert_eq!(to_value(&all).unwrap(), serde_json::to_value(&all).unwrap());
     }
 
-    /// A Rust type nested `.0` levels deep, serialized without building a `Value` first.
-    struct Deep(usize);
-
-    impl Serialize for Deep {
-        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            use serde::ser::SerializeSeq;
-            let mut seq = serializer.serialize_seq(Some(1))?;
-            if self.0 > 1 {
-                seq.serialize_element(&Deep(self.0 - 1))?;
-            }
-            seq.end()
-        }
-    }
-
-    #[test]
-    fn limited_serialization_stops_one_level_past_the_limit() {
-        assert!(!exceeds(&to_value(Deep(MAX_DEPTH)).unwrap(), MAX_DEPTH));
-        assert!(matches!(to_value(Deep(MAX_DEPTH + 1)), Err(Error::TooDeep { .. })));
-        // Stopping at the limit means a deep type never recurses far: this
-        // would overflow the stack if serialization ran to the bottom.
-        assert!(matches!(to_value(Deep(1_000_000)), Err(Error::TooDeep { .. })));
-    }
-
     #[test]
     fn enum_variants_count_their_wrapping_object() {
         #[derive(Serialize)]

@@ -216,11 +216,9 @@ fn deeply_nested_data_from_rust_is_too_deep_not_a_stack_overflow() {
 /// topic is declared with.
 #[test]
 fn a_builder_topic_nested_deeper_than_the_limit_fails_setup() {
-    let deep = common::nested(MAX_DEPTH + 1);
     let result = tauri::test::mock_builder()
-        .plugin(Builder::new().topic("t", &deep).build())
+        .plugin(Builder::new().topic("t", common::nested(MAX_DEPTH + 1)).build())
         .build(tauri::test::mock_context(tauri::test::noop_assets()));
     let err = result.expect_err("setup must fail");
     assert!(err.to_string().contains("deeper than the limit"), "{err}");
-    common::drop_flat(deep);
 }

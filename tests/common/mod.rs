@@ -130,16 +130,3 @@ pub fn nested(depth: usize) -> Value {
     }
     value
 }
-
-/// Drops `value` level by level: a test's own deep values must not
-/// overflow the stack when they go out of scope.
-pub fn drop_flat(value: Value) {
-    let mut pending = vec![value];
-    while let Some(value) = pending.pop() {
-        match value {
-            Value::Array(items) => pending.extend(items),
-            Value::Object(entries) => pending.extend(entries.into_iter().map(|(_, item)| item)),
-            _ => {}
-        }
-    }
-}
