@@ -93,6 +93,14 @@ pub enum Error {
         /// The configured limit, see [`crate::Builder::max_payload_bytes`].
         limit: usize,
     },
+    /// Data nests arrays and objects deeper than [`crate::MAX_DEPTH`] levels.
+    /// Refused at every way in, so that what is stored can always be saved
+    /// and parsed back.
+    #[error("data nests deeper than the limit of {limit} levels of arrays and objects")]
+    TooDeep {
+        /// The limit, [`crate::MAX_DEPTH`].
+        limit: usize,
+    },
     /// The topic has reached revision `u64::MAX` and cannot change any more.
     #[error("topic `{topic}` has exhausted its revisions")]
     RevisionExhausted {
@@ -162,6 +170,7 @@ impl Error {
             Error::InvalidPatch { .. } => "INVALID_PATCH",
             Error::Validation { .. } => "VALIDATION_FAILED",
             Error::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            Error::TooDeep { .. } => "TOO_DEEP",
             Error::RevisionExhausted { .. } => "REVISION_EXHAUSTED",
             Error::TypeMismatch { .. } => "TYPE_MISMATCH",
             Error::TopicForbidden { .. } => "TOPIC_FORBIDDEN",
@@ -209,15 +218,12 @@ impl Error {
                 reason: String::new(),
             },
             Error::PayloadTooLarge { size: 0, limit: 0 },
+            Error::TooDeep { limit: 0 },
             Error::RevisionExhausted { topic: topic() },
             Error::TypeMismatch {
                 topic: topic(),
                 actual: "",
                 requested: "",
-            },
-            Error::Persistence {
-                topic: None,
-                message: String::new(),
             },
             Error::TopicForbidden {
                 topic: topic(),
@@ -226,6 +232,10 @@ impl Error {
             Error::InvalidScope {
                 pattern: String::new(),
                 reason: String::new(),
+            },
+            Error::Persistence {
+                topic: None,
+                message: String::new(),
             },
             Error::TypeExport {
                 message: String::new(),
@@ -245,6 +255,7 @@ impl Error {
                 | Error::InvalidPatch { .. }
                 | Error::Validation { .. }
                 | Error::PayloadTooLarge { .. }
+                | Error::TooDeep { .. }
                 | Error::RevisionExhausted { .. }
                 | Error::TypeMismatch { .. }
                 | Error::Persistence { .. }
@@ -300,6 +311,7 @@ impl Serialize for Error {
                 map.serialize_entry("size", size)?;
                 map.serialize_entry("limit", limit)?;
             }
+            Error::TooDeep { limit } => map.serialize_entry("limit", limit)?,
             Error::TopicForbidden { topic, access } => {
                 map.serialize_entry("topic", topic)?;
                 map.serialize_entry("access", access.as_str())?;

@@ -50,7 +50,11 @@ use tauri::{
 };
 
 mod commands;
+mod depth;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod invalidation;
 mod models;
 mod persistence;
@@ -63,6 +67,7 @@ mod typed;
 #[cfg(feature = "typescript")]
 pub mod typescript;
 
+pub use depth::MAX_DEPTH;
 pub use error::{Error, Result};
 pub use invalidation::Broadcast;
 pub use models::{
@@ -107,7 +112,7 @@ pub fn init<R: Runtime>() -> TauriPlugin<R> {
 
 struct Declared {
     name: String,
-    initial: serde_json::Result<Value>,
+    initial: Result<Value>,
     schema: Option<Schema>,
 }
 
@@ -172,7 +177,7 @@ impl Builder {
     pub fn topic(mut self, name: impl Into<String>, initial: impl Serialize) -> Self {
         self.topics.push(Declared {
             name: name.into(),
-            initial: serde_json::to_value(initial),
+            initial: depth::to_value(initial),
             schema: None,
         });
         self
@@ -207,7 +212,7 @@ impl Builder {
         self.typescript.typed::<T>(&name);
         self.topics.push(Declared {
             name,
-            initial: serde_json::to_value(initial),
+            initial: depth::to_value(initial),
             schema: Some(Schema::of::<T>()),
         });
         self

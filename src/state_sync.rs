@@ -8,6 +8,7 @@ use tauri::{AppHandle, Manager, Runtime};
 use tokio::sync::watch;
 
 use crate::{
+    depth,
     invalidation::Delivery,
     persistence::{saver::Persister, PersistenceError},
     models::{Invalidation, Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
@@ -133,7 +134,7 @@ impl<R: Runtime> StateSync<R> {
     /// [`Error::InvalidTopic`] for a malformed name, [`Error::TopicExists`]
     /// if the name is taken.
     pub fn register(&self, topic: &str, initial: impl Serialize) -> Result<Snapshot> {
-        let data = serde_json::to_value(initial)?;
+        let data = depth::to_value(initial)?;
         self.insert(topic, data, Revision::ZERO, None, true)
     }
 
@@ -159,7 +160,7 @@ impl<R: Runtime> StateSync<R> {
     where
         T: Serialize + DeserializeOwned + 'static,
     {
-        let data = serde_json::to_value(initial)?;
+        let data = depth::to_value(initial)?;
         self.insert(topic, data, Revision::ZERO, Some(Schema::of::<T>()), true)?;
         self.typed(topic)
     }
@@ -181,7 +182,9 @@ impl<R: Runtime> StateSync<R> {
     /// Removes a topic and returns its last snapshot.
     ///
     /// Rust subscribers see their channel close. Windows that ask for the
-    /// topic afterwards get [`Error::UnknownTopic`].
+    /// topic afterwards get [`Error::UnknownTopic`], and so does a write
+    /// that looked the topic up before the removal and commits after it:
+    /// the returned snapshot is the topic's last.
     pub fn remove(&self, topic: &str) -> Result<Snapshot> {
         self.inner.registry.remove(topic)
     }
@@ -190,8 +193,13 @@ impl<R: Runtime> StateSync<R> {
     ///
     /// Writing a value equal to the current one changes nothing: the revision
     /// stays and no event is emitted.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooDeep`] if `data` nests deeper than [`crate::MAX_DEPTH`];
+    /// it is not serialized past the limit.
     pub fn set(&self, topic: &str, data: impl Serialize) -> Result<WriteOutcome> {
-        let data = serde_json::to_value(data)?;
+        let data = depth::to_value(data)?;
         self.write(topic, Change::Replace(data), None, Source::Rust)
     }
 
@@ -207,7 +215,7 @@ impl<R: Runtime> StateSync<R> {
         expected: Revision,
         data: impl Serialize,
     ) -> Result<WriteOutcome> {
-        let data = serde_json::to_value(data)?;
+        let data = depth::to_value(data)?;
         self.write(topic, Change::Replace(data), Some(expected), Source::Rust)
     }
 
@@ -253,7 +261,7 @@ impl<R: Runtime> StateSync<R> {
         self.commit(&cell, None, Source::Rust, |current| {
             let mut next = Value::clone(&current.data);
             change(&mut next);
-            let (data, exact) = cell.validate(next)?;
+            let (data, exact) = cell.validate(depth::accept(next)?)?;
             Ok(Proposal {
                 data: Arc::new(data),
                 exact,
@@ -357,6 +365,7 @@ impl<R: Runtime> StateSync<R> {
         schema: Option<Schema>,
         announce: bool,
     ) -> Result<Snapshot> {
+        let data = depth::accept(data)?;
         let data = match &schema {
             Some(schema) => schema.validate(topic, data)?.0,
             None => data,
@@ -390,7 +399,7 @@ impl<R: Runtime> StateSync<R> {
     ) -> Result<WriteOutcome> {
         match change {
             Change::Replace(data) => {
-                let (data, exact) = cell.validate(data)?;
+                let (data, exact) = cell.validate(depth::accept(data)?)?;
                 let data = Arc::new(data);
                 self.commit(cell, expected, source, |_| {
                     Ok(Proposal {
@@ -400,12 +409,15 @@ impl<R: Runtime> StateSync<R> {
                 })
             }
             Change::Merge(patch) => {
+                let patch = depth::accept(patch)?;
                 if !patch.is_object() {
                     return Err(Error::InvalidPatch {
                         topic: cell.name().to_owned(),
                         reason: "a merge patch must be a JSON object; use set to replace the whole value",
                     });
                 }
+                // Merging keeps the result within the deeper of the data and
+                // the patch, both within the limit, so it needs no check.
                 self.commit(cell, expected, source, |current| {
                     let mut next = Value::clone(&current.data);
                     json_patch::merge(&mut next, &patch);

@@ -7,6 +7,7 @@ use tauri::Runtime;
 use tokio::sync::watch;
 
 use crate::{
+    depth,
     models::{Snapshot, Source},
     state_sync::{Change, StateSync},
     topic::Proposal,
@@ -126,7 +127,7 @@ where
     /// Replaces the data. A value equal to the current one changes nothing.
     pub fn set(&self, data: &T) -> Result<WriteOutcome> {
         let cell = self.sync.typed_cell::<T>(&self.name)?;
-        let data = serde_json::to_value(data)?;
+        let data = depth::to_value(data)?;
         self.sync
             .write_to(&cell, Change::Replace(data), None, Source::Rust)
     }
@@ -141,7 +142,7 @@ where
             let mut value = T::deserialize(&*current.data)?;
             change(&mut value);
             Ok(Proposal {
-                data: Arc::new(serde_json::to_value(value)?),
+                data: Arc::new(depth::to_value(value)?),
                 exact: true,
             })
         })

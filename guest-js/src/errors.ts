@@ -45,6 +45,7 @@ export interface ErrorDetails {
   INVALID_PATCH: { topic: string }
   VALIDATION_FAILED: { topic: string; path: string }
   PAYLOAD_TOO_LARGE: { size: number; limit: number }
+  TOO_DEEP: { limit: number }
   REVISION_EXHAUSTED: { topic: string }
   TYPE_MISMATCH: { topic: string }
   SERIALIZATION: Record<string, never>

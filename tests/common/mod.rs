@@ -182,3 +182,14 @@ pub fn scoped(identifier: &str, window: &str, permissions: &[&str], allow: &[&st
         capability.permission_scoped(*permission, entries(allow), entries(deny))
     })
 }
+
+/// An object nested `depth` levels deep (`{"a": {"a": ... 0}}`), built
+/// without recursion.
+pub fn nested(depth: usize) -> Value {
+    let mut value = Value::from(0);
+    for _ in 0..depth {
+        // By hand: `json!` would copy `value` recursively.
+        value = Value::Object([("a".to_owned(), value)].into_iter().collect());
+    }
+    value
+}

@@ -53,7 +53,7 @@ movedTo: string | null, };
 /**
  * What went wrong with a persisted topic's file.
  */
-export type ProblemKind = "corrupt" | "unreadable" | "invalid-data" | "migration" | "newer-schema" | "save";
+export type ProblemKind = "corrupt" | "unreadable" | "invalid-data" | "too-deep" | "migration" | "newer-schema" | "save";
 
 /** A revision: the canonical decimal string of a `u64`, never a number. */
 export type Revision = string;
@@ -140,6 +140,7 @@ export type PluginErrorCode =
   | "REVISION_CONFLICT"
   | "REVISION_EXHAUSTED"
   | "SERIALIZATION"
+  | "TOO_DEEP"
   | "TOPIC_EXISTS"
   | "TOPIC_FORBIDDEN"
   | "TYPE_EXPORT_FAILED"

@@ -10,7 +10,8 @@ import {
   write,
   type Invalidation,
 } from 'tauri-plugin-state-sync-api'
-import type { Settings } from '../shared/model'
+// Generated from the Rust types of src-tauri/src/main.rs; it types topic('settings') below.
+import type {} from '../shared/topics'
 
 // A window restricted to one topic: its capability (capabilities/restricted.json)
 // lets it read and write `settings` only. It shows the settings, and its
@@ -54,7 +55,7 @@ void onInvalidate('settings', (e) => heard.push({ ...e, via: 'channel' })).catch
 // the plugin broadcasts nothing, so this hears nothing.
 void listen<Invalidation>(INVALIDATION_EVENT, ({ payload }) => heard.push({ ...payload, via: 'event' })).catch(report)
 
-const settings = topic<Settings>('settings', { onError: ({ error }) => report(error) })
+const settings = topic('settings', { onError: ({ error }) => report(error) })
 settings.subscribe(({ revision, data }) => {
   $('[data-testid=rev-settings]').textContent = revision
   $('[data-testid=settings-json]').textContent = JSON.stringify(data, null, 2)
