@@ -54,8 +54,11 @@ use crate::{depth, models::Snapshot, persistence::saver::PersistedTopic, Error, 
 pub(crate) struct Schema {
     pub(crate) type_id: TypeId,
     pub(crate) type_name: &'static str,
-    normalize: fn(&Value, Unknown) -> Result<Value, (String, String)>,
+    normalize: Normalize,
 }
+
+/// Turns JSON into what a typed topic stores, or names the failing path and why.
+type Normalize = fn(&Value, Unknown) -> Result<Value, (String, String)>;
 
 /// What validation does with keys the type does not know.
 #[derive(Clone, Copy, PartialEq, Eq)]
