@@ -5,6 +5,9 @@
 //! call answers with the plugin's typed [`Error`], and unknown argument names
 //! are refused: a misspelt `expectedRevision` must not turn a compare-and-set
 //! into a blind write.
+//!
+//! What a write's answer reveals of a topic (the data a conflict or an
+//! action outcome carries) is checked in one place, [`may_read`].
 
 use serde::{de::DeserializeOwned, Deserialize};
 use serde_json::Value;
@@ -14,7 +17,7 @@ use tauri::{
 };
 
 use crate::{
-    models::{Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
+    models::{ActionOutcome, Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
     persistence::PersistenceError,
     state_sync::Change,
     Error, Result, Revision, StateSyncExt,
@@ -50,6 +53,15 @@ struct PatchArgs {
     expected_revision: Option<Value>,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActArgs {
+    topic: String,
+    action: String,
+    #[serde(default)]
+    args: Value,
+}
+
 /// Deserializes a command's arguments, naming the offending one on failure.
 fn parse<T: DeserializeOwned>(request: &Request<'_>) -> Result<T> {
     match request.body() {
@@ -71,6 +83,29 @@ fn expected(revision: Option<Value>) -> Result<Option<Revision>> {
 
 fn source<R: Runtime>(webview: &Webview<R>) -> Source {
     Source::Webview(webview.label().to_owned())
+}
+
+/// Whether `webview` may read `topic`, and so may receive its data in the
+/// answer to a write: the one place that decides it. Today a window may read
+/// every topic when its capabilities allow the `snapshot` command.
+fn may_read<R: Runtime>(webview: &Webview<R>, _topic: &str) -> bool {
+    matches!(
+        webview.resolve_command_scope::<Value>("state-sync", "snapshot"),
+        Ok(Some(_))
+    )
+}
+
+/// The answer to a write from `webview`: a conflict keeps the data it
+/// carries only for a window that may read the topic.
+fn answer<R: Runtime>(
+    webview: &Webview<R>,
+    topic: &str,
+    result: Result<WriteOutcome>,
+) -> Result<WriteOutcome> {
+    result.map_err(|err| match err {
+        Error::Conflict { .. } if !may_read(webview, topic) => err.without_data(),
+        err => err,
+    })
 }
 
 #[command]
@@ -105,7 +140,8 @@ pub(crate) async fn set<R: Runtime>(
     let sync = webview.state_sync();
     sync.check_payload(&args.data)?;
     let expected = expected(args.expected_revision)?;
-    sync.write(&args.topic, Change::Replace(args.data), expected, source(&webview))
+    let result = sync.write(&args.topic, Change::Replace(args.data), expected, source(&webview));
+    answer(&webview, &args.topic, result)
 }
 
 #[command]
@@ -117,7 +153,23 @@ pub(crate) async fn patch<R: Runtime>(
     let sync = webview.state_sync();
     sync.check_payload(&args.patch)?;
     let expected = expected(args.expected_revision)?;
-    sync.write(&args.topic, Change::Merge(args.patch), expected, source(&webview))
+    let result = sync.write(&args.topic, Change::Merge(args.patch), expected, source(&webview));
+    answer(&webview, &args.topic, result)
+}
+
+#[command]
+pub(crate) async fn act<R: Runtime>(
+    webview: Webview<R>,
+    request: Request<'_>,
+) -> Result<ActionOutcome> {
+    let args: ActArgs = parse(&request)?;
+    let sync = webview.state_sync();
+    sync.check_payload(&args.args)?;
+    let mut outcome = sync.act_as(&args.topic, &args.action, &args.args, source(&webview))?;
+    if !may_read(&webview, &args.topic) {
+        outcome.data = None;
+    }
+    Ok(outcome)
 }
 
 #[command]

@@ -22,6 +22,9 @@
 //!   commit returns. Under concurrent writers, events of one topic may
 //!   therefore be emitted out of revision order; windows apply a snapshot only
 //!   when it is newer, so this is harmless.
+//! * **Actions live with their topic.** The named actions registered on a
+//!   topic ([`Actions`]) belong to its cell: removing the topic removes them,
+//!   and a topic registered again under the same name starts with none.
 //! * **Topics are independent.** Each topic has its own channel; nothing
 //!   locks two topics at once.
 
@@ -31,7 +34,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 use tokio::sync::watch;
 
-use crate::{models::Snapshot, Error, Result, Revision, WriteOutcome};
+use crate::{actions::Actions, models::Snapshot, Error, Result, Revision, WriteOutcome};
 
 /// The Rust type behind a typed topic, and how to validate JSON against it.
 #[derive(Clone, Copy)]
@@ -86,6 +89,7 @@ pub(crate) struct TopicCell {
     name: Arc<str>,
     schema: Option<Schema>,
     state: watch::Sender<Snapshot>,
+    actions: Actions,
 }
 
 impl std::fmt::Debug for TopicCell {
@@ -104,7 +108,12 @@ impl TopicCell {
             revision,
             data: Arc::new(data),
         });
-        TopicCell { name, schema, state }
+        TopicCell {
+            name,
+            schema,
+            state,
+            actions: Actions::default(),
+        }
     }
 
     pub(crate) fn name(&self) -> &str {
@@ -113,6 +122,11 @@ impl TopicCell {
 
     pub(crate) fn schema(&self) -> Option<&Schema> {
         self.schema.as_ref()
+    }
+
+    /// The named actions registered on this topic.
+    pub(crate) fn actions(&self) -> &Actions {
+        &self.actions
     }
 
     /// The current data and revision, read together.
@@ -146,7 +160,7 @@ impl TopicCell {
             let current = self.snapshot();
             if let Some(expected) = expected {
                 if expected != current.revision {
-                    return Err(self.conflict(expected, current.revision));
+                    return Err(self.conflict(expected, current));
                 }
             }
             let Proposal { data, exact } = propose(&current)?;
@@ -166,9 +180,10 @@ impl TopicCell {
                         exact,
                     })
                 }
-                Err(moved_to) => {
+                Err(_) => {
                     if let Some(expected) = expected {
-                        return Err(self.conflict(expected, moved_to));
+                        // Read again: the conflict carries a revision with its data.
+                        return Err(self.conflict(expected, self.snapshot()));
                     }
                 }
             }
@@ -202,11 +217,14 @@ impl TopicCell {
         outcome
     }
 
-    fn conflict(&self, expected: Revision, current: Revision) -> Error {
+    /// The conflict of a compare-and-set that expected `expected`, carrying
+    /// the snapshot the topic is at.
+    fn conflict(&self, expected: Revision, current: Snapshot) -> Error {
         Error::Conflict {
             topic: self.name.to_string(),
             expected,
-            current,
+            current: current.revision,
+            data: Some(current.data),
         }
     }
 }
@@ -251,9 +269,10 @@ mod tests {
         replace(&cell, None, json!(2)).unwrap();
         let err = replace(&cell, Some(Revision::ZERO), json!(3)).unwrap_err();
         match err {
-            Error::Conflict { expected, current, .. } => {
+            Error::Conflict { expected, current, data, .. } => {
                 assert_eq!(expected, Revision::ZERO);
                 assert_eq!(current, Revision::new(1));
+                assert_eq!(data.as_deref(), Some(&json!(2)), "the data at the current revision");
             }
             other => panic!("expected a conflict, got {other}"),
         }
