@@ -13,7 +13,7 @@ import type { InvalidationSubscriber, SnapshotProvider } from './engine'
 import { getSnapshot, onInvalidate } from './tauri'
 
 export { topic } from './topic'
-export type { TopicHandle, TopicOptions, WriteOptions } from './topic'
+export type { ActionArgs, ActionMap, TopicHandle, TopicOptions, WriteOptions } from './topic'
 export { createEngine } from './engine'
 export type {
   Action,
@@ -30,8 +30,8 @@ export type { RevisionSyncHandle, RevisionSyncOptions, SnapshotApplier } from '.
 export { StateSyncError, isStateSyncError, toStateSyncError } from './errors'
 export type { ErrorDetails, StateSyncErrorCode } from './errors'
 export { INVALIDATION_EVENT, RUST_SOURCE_ID, isNewer, isRevision, mergePatch } from './protocol'
-export type { Invalidation, MergePatch, Revision, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome } from './protocol'
-export { command, getSnapshot, getSnapshots, listTopics, onInvalidate, tauri, write } from './tauri'
+export type { ActionOutcome, Invalidation, MergePatch, Revision, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome } from './protocol'
+export { act, command, getSnapshot, getSnapshots, listTopics, onInvalidate, tauri, write } from './tauri'
 export type { Transport } from './tauri'
 export { PERSISTENCE_ERROR_EVENT, flush, onPersistenceError, persistenceErrors } from './persistence'
 export type { PersistenceError } from './persistence'
