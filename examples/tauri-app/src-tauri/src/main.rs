@@ -1,10 +1,12 @@
 //! The state-sync demo: three windows, each on a different front-end
 //! framework, sharing settings, a todo list and a counter through
-//! tauri-plugin-state-sync. Settings are persisted across restarts.
+//! tauri-plugin-state-sync. Settings and todos are persisted across restarts.
+//! The counter and the todos have actions, which windows call by name.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-use tauri_plugin_state_sync::{Builder, Persistence};
+use tauri_plugin_state_sync::{ActionError, Builder, Persistence};
 
 mod bench;
 
@@ -23,6 +25,72 @@ struct Settings {
 enum Theme {
     Light,
     Dark,
+}
+
+/// The counter, changed by windows through its `increment` action.
+#[derive(Serialize, Deserialize)]
+struct Counter {
+    value: i64,
+}
+
+/// The argument of the counter's `increment` action.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Increment {
+    by: i64,
+}
+
+/// One todo. The list is keyed by id, so that a deletion is a merge patch
+/// `{ [id]: null }`.
+#[derive(Serialize, Deserialize)]
+struct Todo {
+    title: String,
+    done: bool,
+}
+
+type Todos = BTreeMap<String, Todo>;
+
+/// The argument of the todos' `add` action: the window picks the id.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddTodo {
+    id: String,
+    title: String,
+}
+
+/// The argument of the todos' `toggle` action.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ToggleTodo {
+    id: String,
+}
+
+fn increment(counter: &mut Counter, Increment { by }: Increment) -> Result<(), ActionError> {
+    counter.value = counter
+        .value
+        .checked_add(by)
+        .ok_or("the counter would overflow")?;
+    Ok(())
+}
+
+fn add_todo(todos: &mut Todos, AddTodo { id, title }: AddTodo) -> Result<(), ActionError> {
+    let title = title.trim();
+    if title.is_empty() {
+        return Err("a todo needs a title".into());
+    }
+    if todos.contains_key(&id) {
+        return Err(format!("there is already a todo `{id}`").into());
+    }
+    todos.insert(id, Todo { title: title.to_owned(), done: false });
+    Ok(())
+}
+
+fn toggle_todo(todos: &mut Todos, ToggleTodo { id }: ToggleTodo) -> Result<(), ActionError> {
+    let todo = todos
+        .get_mut(&id)
+        .ok_or_else(|| ActionError::new(format!("there is no todo `{id}`")))?;
+    todo.done = !todo.done;
+    Ok(())
 }
 
 /// Ends the app through its normal exit path, so persisted topics are
@@ -50,8 +118,11 @@ fn main() {
                         accent: "#4f46e5".into(),
                     },
                 )
-                .topic("todos", json!({}))
-                .topic("counter", json!({ "value": 0 }))
+                .typed_topic("todos", Todos::new())
+                .typed_action("todos", "add", add_todo)
+                .typed_action("todos", "toggle", toggle_todo)
+                .typed_topic("counter", Counter { value: 0 })
+                .typed_action("counter", "increment", increment)
                 .persist("settings", Persistence::new())
                 .persist("todos", Persistence::new())
                 .persist_dir(persist_dir)
