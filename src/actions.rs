@@ -25,7 +25,7 @@ use std::{
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 
-use crate::{ActionError, Error, Result};
+use crate::{depth, ActionError, Error, Result};
 
 /// The common form of every action, untyped or typed: from the current data
 /// and the argument to the new data. Errors name neither topic nor action;
@@ -39,8 +39,8 @@ pub(crate) enum Refusal {
     /// The argument does not fit the typed argument struct: the path and the reason.
     Argument(&'static str, String, String),
     /// The data does not deserialize into the topic's type, or the result
-    /// does not serialize.
-    Serialization(serde_json::Error),
+    /// does not serialize or nests deeper than [`crate::MAX_DEPTH`].
+    Invalid(Error),
 }
 
 /// Wraps an untyped closure.
@@ -67,9 +67,9 @@ where
                 err.into_inner().to_string(),
             )
         })?;
-        let mut value = T::deserialize(data).map_err(Refusal::Serialization)?;
+        let mut value = T::deserialize(data).map_err(|err| Refusal::Invalid(err.into()))?;
         action(&mut value, args).map_err(Refusal::Failed)?;
-        serde_json::to_value(value).map_err(Refusal::Serialization)
+        depth::to_value(value).map_err(Refusal::Invalid)
     })
 }
 
@@ -97,7 +97,7 @@ pub(crate) fn call(
             path,
             reason,
         }),
-        Ok(Err(Refusal::Serialization(err))) => Err(Error::Serialization(err)),
+        Ok(Err(Refusal::Invalid(err))) => Err(err),
         Err(panic) => {
             let reason = panic
                 .downcast_ref::<&str>()

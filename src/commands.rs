@@ -4,7 +4,9 @@
 //! Arguments are parsed here rather than by Tauri so that every malformed
 //! call answers with the plugin's typed [`Error`], and unknown argument names
 //! are refused: a misspelt `expectedRevision` must not turn a compare-and-set
-//! into a blind write.
+//! into a blind write, and neither must `expectedRevision: null`. Argument
+//! values nested deeper than [`crate::MAX_DEPTH`] are refused before anything
+//! recursive touches them.
 //!
 //! What a write's answer reveals of a topic (the data a conflict or an
 //! action outcome carries) is checked in one place, [`may_read`].
@@ -17,6 +19,7 @@ use tauri::{
 };
 
 use crate::{
+    depth,
     models::{ActionOutcome, Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
     persistence::PersistenceError,
     state_sync::Change,
@@ -25,51 +28,58 @@ use crate::{
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SnapshotArgs {
-    topic: String,
+pub(crate) struct SnapshotArgs {
+    pub(crate) topic: String,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SnapshotsArgs {
-    topics: Vec<String>,
+pub(crate) struct SnapshotsArgs {
+    pub(crate) topics: Vec<String>,
+}
+
+/// The arguments of a command that takes none: `{}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NoArgs {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct SetArgs {
+    pub(crate) topic: String,
+    pub(crate) data: Value,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) expected_revision: Option<Value>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct SetArgs {
-    topic: String,
-    data: Value,
-    #[serde(default)]
-    expected_revision: Option<Value>,
+pub(crate) struct PatchArgs {
+    pub(crate) topic: String,
+    pub(crate) patch: Value,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) expected_revision: Option<Value>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct PatchArgs {
-    topic: String,
-    patch: Value,
-    #[serde(default)]
-    expected_revision: Option<Value>,
+/// An argument that was given, whatever its value: `null` is a value to
+/// refuse as a revision, not a way to leave the argument out.
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ActArgs {
-    topic: String,
-    action: String,
+pub(crate) struct ActArgs {
+    pub(crate) topic: String,
+    pub(crate) action: String,
     #[serde(default)]
-    args: Value,
+    pub(crate) args: Value,
 }
 
 /// Deserializes a command's arguments, naming the offending one on failure.
 fn parse<T: DeserializeOwned>(request: &Request<'_>) -> Result<T> {
     match request.body() {
-        InvokeBody::Json(args) => serde_path_to_error::deserialize(args).map_err(|err| {
-            let path = err.path().to_string();
-            let argument = (path != ".").then_some(path);
-            Error::invalid_argument(argument, err.into_inner().to_string())
-        }),
+        InvokeBody::Json(args) => parse_json(args),
         InvokeBody::Raw(_) => Err(Error::invalid_argument(
             None,
             "expected a JSON object of arguments, got raw bytes",
@@ -77,7 +87,48 @@ fn parse<T: DeserializeOwned>(request: &Request<'_>) -> Result<T> {
     }
 }
 
-fn expected(revision: Option<Value>) -> Result<Option<Revision>> {
+/// [`parse`] for arguments already read as JSON.
+pub(crate) fn parse_json<T: DeserializeOwned>(args: &Value) -> Result<T> {
+    if !args.is_object() {
+        // Serde would read a struct from an array too, by position.
+        return Err(Error::invalid_argument(
+            None,
+            format!("expected a JSON object of arguments, got {}", kind(args)),
+        ));
+    }
+    check_depth(args)?;
+    serde_path_to_error::deserialize(args).map_err(|err| {
+        let path = err.path().to_string();
+        let argument = (path != ".").then_some(path);
+        Error::invalid_argument(argument, err.into_inner().to_string())
+    })
+}
+
+/// What sort of JSON value `value` is, for error messages.
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Refuses arguments whose values nest deeper than [`crate::MAX_DEPTH`],
+/// measured without recursion. The object holding the arguments is one
+/// level more.
+fn check_depth(args: &Value) -> Result<()> {
+    if depth::exceeds(args, depth::MAX_DEPTH + 1) {
+        return Err(Error::TooDeep {
+            limit: depth::MAX_DEPTH,
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn expected(revision: Option<Value>) -> Result<Option<Revision>> {
     revision.as_ref().map(Revision::from_json).transpose()
 }
 
@@ -127,7 +178,11 @@ pub(crate) async fn snapshots<R: Runtime>(
 }
 
 #[command]
-pub(crate) async fn topics<R: Runtime>(app: AppHandle<R>) -> Result<Vec<TopicInfo>> {
+pub(crate) async fn topics<R: Runtime>(
+    app: AppHandle<R>,
+    request: Request<'_>,
+) -> Result<Vec<TopicInfo>> {
+    let NoArgs {} = parse(&request)?;
     Ok(app.state_sync().topics())
 }
 
@@ -173,7 +228,8 @@ pub(crate) async fn act<R: Runtime>(
 }
 
 #[command]
-pub(crate) async fn flush<R: Runtime>(app: AppHandle<R>) -> Result<()> {
+pub(crate) async fn flush<R: Runtime>(app: AppHandle<R>, request: Request<'_>) -> Result<()> {
+    let NoArgs {} = parse(&request)?;
     let flushing = app.clone();
     tauri::async_runtime::spawn_blocking(move || flushing.state_sync().flush())
         .await
@@ -186,6 +242,8 @@ pub(crate) async fn flush<R: Runtime>(app: AppHandle<R>) -> Result<()> {
 #[command]
 pub(crate) async fn persistence_errors<R: Runtime>(
     app: AppHandle<R>,
+    request: Request<'_>,
 ) -> Result<Vec<PersistenceError>> {
+    let NoArgs {} = parse(&request)?;
     Ok(app.state_sync().persistence_errors())
 }

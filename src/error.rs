@@ -45,7 +45,9 @@ pub enum Error {
     /// It carries the topic's data at `current`, so that the writer can
     /// recompute its change and retry at once without fetching. Windows
     /// receive that data only if they are allowed to read the topic.
-    #[error("revision conflict on `{topic}`: expected revision {expected}, the topic is at {current}")]
+    #[error(
+        "revision conflict on `{topic}`: expected revision {expected}, the topic is at {current}"
+    )]
     Conflict {
         /// The topic written to.
         topic: String,
@@ -99,6 +101,14 @@ pub enum Error {
         /// The serialized size of the payload.
         size: usize,
         /// The configured limit, see [`crate::Builder::max_payload_bytes`].
+        limit: usize,
+    },
+    /// Data nests arrays and objects deeper than [`crate::MAX_DEPTH`] levels.
+    /// Refused at every way in, so that what is stored can always be saved
+    /// and parsed back.
+    #[error("data nests deeper than the limit of {limit} levels of arrays and objects")]
+    TooDeep {
+        /// The limit, [`crate::MAX_DEPTH`].
         limit: usize,
     },
     /// The topic has reached revision `u64::MAX` and cannot change any more.
@@ -164,6 +174,13 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// The TypeScript declarations of the topics could not be generated or
+    /// written (`typescript` feature only; windows never see it).
+    #[error("cannot export the TypeScript types: {message}")]
+    TypeExport {
+        /// What went wrong.
+        message: String,
+    },
     /// A Rust value could not be turned into JSON or back.
     #[error("serialization failed: {0}")]
     Serialization(#[from] serde_json::Error),
@@ -182,6 +199,7 @@ impl Error {
             Error::InvalidPatch { .. } => "INVALID_PATCH",
             Error::Validation { .. } => "VALIDATION_FAILED",
             Error::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            Error::TooDeep { .. } => "TOO_DEEP",
             Error::RevisionExhausted { .. } => "REVISION_EXHAUSTED",
             Error::TypeMismatch { .. } => "TYPE_MISMATCH",
             Error::UnknownAction { .. } => "UNKNOWN_ACTION",
@@ -189,6 +207,7 @@ impl Error {
             Error::ActionFailed { .. } => "ACTION_FAILED",
             Error::ActionPanicked { .. } => "ACTION_PANICKED",
             Error::Persistence { .. } => "PERSISTENCE_FAILED",
+            Error::TypeExport { .. } => "TYPE_EXPORT_FAILED",
             Error::Serialization(_) => "SERIALIZATION",
         }
     }
@@ -210,6 +229,106 @@ impl Error {
             },
             other => other,
         }
+    }
+
+    /// One error of every variant, in declaration order: the source of the
+    /// error codes listed in the generated TypeScript (`typescript` feature)
+    /// and of the test that codes are distinct.
+    #[cfg_attr(not(any(test, feature = "typescript")), allow(dead_code))]
+    pub(crate) fn samples() -> Vec<Error> {
+        let topic = String::new;
+        let samples = vec![
+            Error::UnknownTopic { topic: topic() },
+            Error::InvalidTopic {
+                topic: topic(),
+                reason: "",
+            },
+            Error::TopicExists { topic: topic() },
+            Error::Conflict {
+                topic: topic(),
+                expected: Revision::ZERO,
+                current: Revision::ZERO,
+                data: None,
+            },
+            Error::InvalidRevision {
+                value: String::new(),
+                reason: "",
+            },
+            Error::InvalidArgument {
+                argument: None,
+                reason: String::new(),
+            },
+            Error::InvalidPatch {
+                topic: topic(),
+                reason: "",
+            },
+            Error::Validation {
+                topic: topic(),
+                type_name: "",
+                path: String::new(),
+                reason: String::new(),
+            },
+            Error::PayloadTooLarge { size: 0, limit: 0 },
+            Error::TooDeep { limit: 0 },
+            Error::RevisionExhausted { topic: topic() },
+            Error::UnknownAction {
+                topic: topic(),
+                action: String::new(),
+            },
+            Error::ActionExists {
+                topic: topic(),
+                action: String::new(),
+            },
+            Error::ActionFailed {
+                topic: topic(),
+                action: String::new(),
+                reason: String::new(),
+            },
+            Error::ActionPanicked {
+                topic: topic(),
+                action: String::new(),
+                reason: String::new(),
+            },
+            Error::TypeMismatch {
+                topic: topic(),
+                actual: "",
+                requested: "",
+            },
+            Error::Persistence {
+                topic: None,
+                message: String::new(),
+            },
+            Error::TypeExport {
+                message: String::new(),
+            },
+            Error::Serialization(serde_json::from_str::<()>("").unwrap_err()),
+        ];
+        // A new variant makes this match fail to compile: add a sample of it
+        // to the list above, then name it here.
+        for sample in &samples {
+            match sample {
+                Error::UnknownTopic { .. }
+                | Error::InvalidTopic { .. }
+                | Error::TopicExists { .. }
+                | Error::Conflict { .. }
+                | Error::InvalidRevision { .. }
+                | Error::InvalidArgument { .. }
+                | Error::InvalidPatch { .. }
+                | Error::Validation { .. }
+                | Error::PayloadTooLarge { .. }
+                | Error::TooDeep { .. }
+                | Error::RevisionExhausted { .. }
+                | Error::UnknownAction { .. }
+                | Error::ActionExists { .. }
+                | Error::ActionFailed { .. }
+                | Error::ActionPanicked { .. }
+                | Error::TypeMismatch { .. }
+                | Error::Persistence { .. }
+                | Error::TypeExport { .. }
+                | Error::Serialization(_) => {}
+            }
+        }
+        samples
     }
 
     pub(crate) fn invalid_argument(argument: Option<String>, reason: impl Into<String>) -> Self {
@@ -266,12 +385,13 @@ impl Serialize for Error {
                 map.serialize_entry("size", size)?;
                 map.serialize_entry("limit", limit)?;
             }
+            Error::TooDeep { limit } => map.serialize_entry("limit", limit)?,
             Error::Persistence { topic, .. } => {
                 if let Some(topic) = topic {
                     map.serialize_entry("topic", topic)?;
                 }
             }
-            Error::Serialization(_) => {}
+            Error::TypeExport { .. } | Error::Serialization(_) => {}
         }
         map.end()
     }
@@ -328,5 +448,34 @@ impl From<&str> for ActionError {
 impl From<String> for ActionError {
     fn from(reason: String) -> Self {
         Self::new(reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn every_variant_has_its_own_code() {
+        let samples = Error::samples();
+        let codes: BTreeSet<_> = samples.iter().map(Error::code).collect();
+        assert_eq!(
+            codes.len(),
+            samples.len(),
+            "two variants share a code: {codes:?}"
+        );
+    }
+
+    #[test]
+    fn every_code_is_screaming_snake_case() {
+        for error in Error::samples() {
+            let code = error.code();
+            assert!(
+                code.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'),
+                "{code} is not SCREAMING_SNAKE_CASE"
+            );
+        }
     }
 }

@@ -39,7 +39,7 @@
 
 use std::{collections::HashMap, path::PathBuf, sync::Arc, time::Duration};
 
-use serde::{de::DeserializeOwned, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use tauri::{
     plugin::{Builder as PluginBuilder, TauriPlugin},
@@ -48,7 +48,11 @@ use tauri::{
 
 mod actions;
 mod commands;
+mod depth;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod invalidation;
 mod models;
 mod persistence;
@@ -57,7 +61,10 @@ mod revision;
 mod state_sync;
 mod topic;
 mod typed;
+#[cfg(feature = "typescript")]
+pub mod typescript;
 
+pub use depth::MAX_DEPTH;
 pub use error::{ActionError, Error, Result};
 pub use models::{
     ActionOutcome, Invalidation, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome, INVALIDATION_EVENT,
@@ -67,7 +74,7 @@ pub use persistence::{Persistence, PersistenceError, ProblemKind, PERSISTENCE_ER
 pub use registry::{validate_topic_name, MAX_TOPIC_LEN};
 pub use revision::Revision;
 pub use state_sync::{StateSync, DEFAULT_MAX_PAYLOAD_BYTES};
-pub use typed::{Topic, TypedSnapshot};
+pub use typed::{Topic, TopicType, TypedSnapshot};
 
 use persistence::saver::{Persister, Settings, Start};
 use topic::Schema;
@@ -99,7 +106,7 @@ pub fn init<R: Runtime>() -> TauriPlugin<R> {
 
 struct Declared {
     name: String,
-    initial: serde_json::Result<Value>,
+    initial: Result<Value>,
     schema: Option<Schema>,
 }
 
@@ -127,6 +134,8 @@ pub struct Builder {
     save_max_wait: Duration,
     on_persistence_error: Option<persistence::saver::Hook>,
     max_payload_bytes: usize,
+    #[cfg(feature = "typescript")]
+    typescript: typescript::Registry,
 }
 
 impl Default for Builder {
@@ -140,6 +149,8 @@ impl Default for Builder {
             save_max_wait: Duration::from_secs(2),
             on_persistence_error: None,
             max_payload_bytes: DEFAULT_MAX_PAYLOAD_BYTES,
+            #[cfg(feature = "typescript")]
+            typescript: typescript::Registry::default(),
         }
     }
 }
@@ -169,7 +180,7 @@ impl Builder {
     pub fn topic(mut self, name: impl Into<String>, initial: impl Serialize) -> Self {
         self.topics.push(Declared {
             name: name.into(),
-            initial: serde_json::to_value(initial),
+            initial: depth::to_value(initial),
             schema: None,
         });
         self
@@ -177,7 +188,9 @@ impl Builder {
 
     /// Declares a typed topic: writes from windows must deserialize into `T`.
     ///
-    /// Reach it later with [`StateSync::typed`].
+    /// Reach it later with [`StateSync::typed`]. With the `typescript`
+    /// feature, `T` must also derive `ts_rs::TS`, and `Builder::export_types`
+    /// writes its TypeScript declaration.
     ///
     /// # Examples
     ///
@@ -196,13 +209,13 @@ impl Builder {
     /// # }
     /// ```
     #[must_use]
-    pub fn typed_topic<T>(mut self, name: impl Into<String>, initial: T) -> Self
-    where
-        T: Serialize + DeserializeOwned + 'static,
-    {
+    pub fn typed_topic<T: TopicType>(mut self, name: impl Into<String>, initial: T) -> Self {
+        let name = name.into();
+        #[cfg(feature = "typescript")]
+        self.typescript.typed::<T>(&name);
         self.topics.push(Declared {
-            name: name.into(),
-            initial: serde_json::to_value(initial),
+            name,
+            initial: depth::to_value(initial),
             schema: Some(Schema::of::<T>()),
         });
         self
@@ -289,8 +302,8 @@ impl Builder {
         run: impl Fn(&mut T, A) -> Result<(), ActionError> + Send + Sync + 'static,
     ) -> Self
     where
-        T: Serialize + DeserializeOwned + 'static,
-        A: DeserializeOwned + 'static,
+        T: TopicType,
+        A: serde::de::DeserializeOwned + 'static,
     {
         self.actions.push(DeclaredAction {
             topic: topic.into(),
@@ -402,6 +415,8 @@ impl Builder {
             save_max_wait,
             on_persistence_error,
             max_payload_bytes,
+            #[cfg(feature = "typescript")]
+            typescript: _,
         } = self;
         let dir = if persist.is_empty() {
             persist_dir

@@ -20,15 +20,18 @@ pub const RUST_SOURCE_ID: &str = "@rust";
 ///
 /// Serialized as `{ "revision": "42", "data": ... }`, the shape of
 /// `@statesync/core`'s `SnapshotEnvelope`.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Snapshot {
     /// The revision of `data`.
     pub revision: Revision,
     /// The topic's data, shared rather than copied.
+    #[cfg_attr(feature = "typescript", ts(type = "unknown"))]
     pub data: Arc<Value>,
 }
 
 /// One entry of the `snapshots` command: a snapshot tagged with its topic.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TopicSnapshot {
     /// The topic's name.
@@ -39,6 +42,7 @@ pub struct TopicSnapshot {
 }
 
 /// A topic's name and current revision, as listed by the `topics` command.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TopicInfo {
     /// The topic's name.
@@ -50,6 +54,7 @@ pub struct TopicInfo {
 /// The payload of [`INVALIDATION_EVENT`]: "topic changed, pull if you are behind".
 ///
 /// It carries no data. Its shape is `@statesync/core`'s `InvalidationEvent`.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Invalidation {
@@ -65,6 +70,7 @@ pub struct Invalidation {
 ///
 /// A window that knows the data at `previous_revision` and sent a write with
 /// `exact == true` can compute the new data itself and skip the fetch.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WriteOutcome {
@@ -95,6 +101,7 @@ impl WriteOutcome {
 ///
 /// Serialized as `{ "revision", "previousRevision", "exact", "data" }`;
 /// `data` is left out for a window that may not read the topic.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ActionOutcome {
     /// The revisions before and after. `exact` is `false` when a typed topic
@@ -104,6 +111,7 @@ pub struct ActionOutcome {
     /// The topic's data at `outcome.revision`. Always present from the Rust
     /// API; `None` only in an answer to a window that may not read the topic.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional, type = "unknown"))]
     pub data: Option<Arc<Value>>,
 }
 

@@ -1,8 +1,9 @@
 //! The set of topics, by name.
 //!
 //! Lock order: the registry lock is held only to look up, insert or remove a
-//! topic, and is released before any topic is read or written. No code path
-//! takes the registry lock while holding a topic's lock.
+//! topic, and is released before any topic is read or written, except that
+//! `remove` closes the topic's cell (taking its lock briefly) inside it. No
+//! code path takes the registry lock while holding a topic's lock.
 
 use std::{
     collections::HashMap,
@@ -124,7 +125,10 @@ impl Registry {
         let Some((name, cell)) = topics.live.remove_entry(name) else {
             return Err(missing(name));
         };
-        let last = cell.snapshot();
+        // Closing under the registry lock: a writer still holding the cell
+        // cannot commit past `last`, and the name is retired at `last`
+        // before anyone can register it again.
+        let last = cell.close();
         topics.retired.insert(name, last.revision);
         Ok(last)
     }
@@ -149,6 +153,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::topic::Proposal;
 
     #[test]
     fn topic_names_are_checked() {
@@ -189,6 +194,25 @@ mod tests {
         assert_eq!(registry.get("t").unwrap_err().code(), "UNKNOWN_TOPIC");
         let again = registry.insert("t", json!("new"), Revision::ZERO, None).unwrap();
         assert_eq!(again.revision, Revision::new(8));
+    }
+
+    /// Issue 11, item 2: a write that looked the topic up before `remove`
+    /// committed after it, and the topic registered again then started at
+    /// the revision that write had used for other data.
+    #[test]
+    fn a_write_that_looked_the_topic_up_before_remove_cannot_commit_after_it() {
+        let registry = Registry::default();
+        registry.insert("t", json!("old"), Revision::new(3), None).unwrap();
+        let stale = registry.get("t").unwrap();
+        let last = registry.remove("t").unwrap();
+        let late = Arc::new(json!("late"));
+        let err = stale
+            .write(None, |_| Ok(Proposal { data: late.clone(), exact: true }))
+            .unwrap_err();
+        assert_eq!(err.code(), "UNKNOWN_TOPIC");
+        assert_eq!(stale.snapshot(), last, "the removed cell kept its last snapshot");
+        let again = registry.insert("t", json!("new"), Revision::ZERO, None).unwrap();
+        assert_eq!(again.revision, Revision::new(4));
     }
 
     #[test]

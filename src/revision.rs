@@ -58,7 +58,7 @@ impl FromStr for Revision {
     /// Parses the canonical form: ASCII digits, no sign, no leading zero, at most `u64::MAX`.
     fn from_str(text: &str) -> Result<Self> {
         let invalid = |reason| Error::InvalidRevision {
-            value: format!("{text:?}"),
+            value: serde_json::Value::from(text).to_string(),
             reason,
         };
         if text.is_empty() {
@@ -117,6 +117,20 @@ mod tests {
         for text in ["", "01", "00", "abc", "-1", "+1", " 1", "1.0", "1e3", "18446744073709551616"] {
             let err = text.parse::<Revision>().unwrap_err();
             assert_eq!(err.code(), "INVALID_REVISION", "{text:?} gave {err}");
+        }
+    }
+
+    /// Issue 11, item 15: the `value` detail used Rust debug formatting,
+    /// which is not JSON for strings holding NUL or a BOM.
+    #[test]
+    fn invalid_revision_value_is_the_json_of_the_rejected_string() {
+        for text in ["1\u{0}", "\u{feff}1", "\"7\"", "a\\b", "\u{1b}[0m"] {
+            let err = text.parse::<Revision>().unwrap_err();
+            let Error::InvalidRevision { value, .. } = &err else {
+                panic!("expected INVALID_REVISION, got {err}");
+            };
+            let parsed: serde_json::Value = serde_json::from_str(value).unwrap_or_else(|e| panic!("{value}: {e}"));
+            assert_eq!(parsed, serde_json::json!(text));
         }
     }
 

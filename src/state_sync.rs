@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 use crate::{
     actions::{self, Run},
-    invalidation,
+    depth, invalidation,
     persistence::{saver::Persister, PersistenceError},
     models::{ActionOutcome, Invalidation, Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
     registry::Registry,
@@ -123,7 +123,7 @@ impl<R: Runtime> StateSync<R> {
     /// [`Error::InvalidTopic`] for a malformed name, [`Error::TopicExists`]
     /// if the name is taken.
     pub fn register(&self, topic: &str, initial: impl Serialize) -> Result<Snapshot> {
-        let data = serde_json::to_value(initial)?;
+        let data = depth::to_value(initial)?;
         self.insert(topic, data, Revision::ZERO, None, true)
     }
 
@@ -149,7 +149,7 @@ impl<R: Runtime> StateSync<R> {
     where
         T: Serialize + DeserializeOwned + 'static,
     {
-        let data = serde_json::to_value(initial)?;
+        let data = depth::to_value(initial)?;
         self.insert(topic, data, Revision::ZERO, Some(Schema::of::<T>()), true)?;
         self.typed(topic)
     }
@@ -171,7 +171,9 @@ impl<R: Runtime> StateSync<R> {
     /// Removes a topic and returns its last snapshot.
     ///
     /// Rust subscribers see their channel close. Windows that ask for the
-    /// topic afterwards get [`Error::UnknownTopic`].
+    /// topic afterwards get [`Error::UnknownTopic`], and so does a write
+    /// that looked the topic up before the removal and commits after it:
+    /// the returned snapshot is the topic's last.
     pub fn remove(&self, topic: &str) -> Result<Snapshot> {
         self.inner.registry.remove(topic)
     }
@@ -180,8 +182,13 @@ impl<R: Runtime> StateSync<R> {
     ///
     /// Writing a value equal to the current one changes nothing: the revision
     /// stays and no event is emitted.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooDeep`] if `data` nests deeper than [`crate::MAX_DEPTH`];
+    /// it is not serialized past the limit.
     pub fn set(&self, topic: &str, data: impl Serialize) -> Result<WriteOutcome> {
-        let data = serde_json::to_value(data)?;
+        let data = depth::to_value(data)?;
         self.write(topic, Change::Replace(data), None, Source::Rust)
     }
 
@@ -197,7 +204,7 @@ impl<R: Runtime> StateSync<R> {
         expected: Revision,
         data: impl Serialize,
     ) -> Result<WriteOutcome> {
-        let data = serde_json::to_value(data)?;
+        let data = depth::to_value(data)?;
         self.write(topic, Change::Replace(data), Some(expected), Source::Rust)
     }
 
@@ -243,7 +250,7 @@ impl<R: Runtime> StateSync<R> {
         self.commit(&cell, None, Source::Rust, |current| {
             let mut next = Value::clone(&current.data);
             change(&mut next);
-            let (data, exact) = cell.validate(next)?;
+            let (data, exact) = cell.validate(depth::accept(next)?)?;
             Ok(Proposal {
                 data: Arc::new(data),
                 exact,
@@ -301,9 +308,11 @@ impl<R: Runtime> StateSync<R> {
     /// [`Error::UnknownAction`]; [`Error::Validation`] for an argument of a
     /// typed action that does not fit its type, or a result that does not fit
     /// the topic's; [`Error::ActionFailed`] or [`Error::ActionPanicked`] when
-    /// the closure refuses or panics. In every case the topic is unchanged.
+    /// the closure refuses or panics; [`Error::TooDeep`] for an argument or a
+    /// result nested deeper than [`crate::MAX_DEPTH`]. In every case the
+    /// topic is unchanged.
     pub fn act(&self, topic: &str, action: &str, args: impl Serialize) -> Result<ActionOutcome> {
-        let args = serde_json::to_value(args)?;
+        let args = depth::to_value(args)?;
         self.act_as(topic, action, &args, Source::Rust)
     }
 
@@ -383,7 +392,7 @@ impl<R: Runtime> StateSync<R> {
         let mut result = None;
         let outcome = self.commit(&cell, None, source, |current| {
             let next = actions::call(&run, cell.name(), action, &current.data, args)?;
-            let (data, exact) = cell.validate(next)?;
+            let (data, exact) = cell.validate(depth::accept(next)?)?;
             let data = Arc::new(data);
             // The last proposal is what was committed, or equals the data kept.
             result = Some(data.clone());
@@ -403,6 +412,7 @@ impl<R: Runtime> StateSync<R> {
         schema: Option<Schema>,
         announce: bool,
     ) -> Result<Snapshot> {
+        let data = depth::accept(data)?;
         let data = match &schema {
             Some(schema) => schema.validate(topic, data)?.0,
             None => data,
@@ -436,7 +446,7 @@ impl<R: Runtime> StateSync<R> {
     ) -> Result<WriteOutcome> {
         match change {
             Change::Replace(data) => {
-                let (data, exact) = cell.validate(data)?;
+                let (data, exact) = cell.validate(depth::accept(data)?)?;
                 let data = Arc::new(data);
                 self.commit(cell, expected, source, |_| {
                     Ok(Proposal {
@@ -446,12 +456,15 @@ impl<R: Runtime> StateSync<R> {
                 })
             }
             Change::Merge(patch) => {
+                let patch = depth::accept(patch)?;
                 if !patch.is_object() {
                     return Err(Error::InvalidPatch {
                         topic: cell.name().to_owned(),
                         reason: "a merge patch must be a JSON object; use set to replace the whole value",
                     });
                 }
+                // Merging keeps the result within the deeper of the data and
+                // the patch, both within the limit, so it needs no check.
                 self.commit(cell, expected, source, |current| {
                     let mut next = Value::clone(&current.data);
                     json_patch::merge(&mut next, &patch);

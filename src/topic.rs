@@ -25,16 +25,26 @@
 //! * **Actions live with their topic.** The named actions registered on a
 //!   topic ([`Actions`]) belong to its cell: removing the topic removes them,
 //!   and a topic registered again under the same name starts with none.
+//! * **A removed topic takes no more commits.** Removal closes the cell in
+//!   the channel's write lock; a writer that looked the topic up before then
+//!   fails with [`Error::UnknownTopic`] instead of committing a revision that
+//!   the topic registered again under the same name would reuse.
 //! * **Topics are independent.** Each topic has its own channel; nothing
 //!   locks two topics at once.
 
-use std::{any::TypeId, sync::Arc};
+use std::{
+    any::TypeId,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+};
 
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 use tokio::sync::watch;
 
-use crate::{actions::Actions, models::Snapshot, Error, Result, Revision, WriteOutcome};
+use crate::{actions::Actions, depth, models::Snapshot, Error, Result, Revision, WriteOutcome};
 
 /// The Rust type behind a typed topic, and how to validate JSON against it.
 #[derive(Clone, Copy)]
@@ -55,6 +65,10 @@ impl Schema {
 
     /// Checks `data` for `topic` against the type and returns what to store,
     /// and whether that is exactly `data`.
+    ///
+    /// `data` must be within [`crate::MAX_DEPTH`]. What the type makes of it
+    /// is serialized within the limit too, since filled-in defaults can nest
+    /// deeper; past it, the data does not fit.
     pub(crate) fn validate(&self, topic: &str, data: Value) -> Result<(Value, bool)> {
         let stored = (self.normalize)(&data).map_err(|(path, reason)| Error::Validation {
             topic: topic.to_owned(),
@@ -73,7 +87,7 @@ fn normalize_through<T: Serialize + DeserializeOwned>(
 ) -> Result<Value, (String, String)> {
     let typed: T = serde_path_to_error::deserialize(value)
         .map_err(|err| (err.path().to_string(), err.inner().to_string()))?;
-    serde_json::to_value(typed).map_err(|err| (".".to_owned(), err.to_string()))
+    depth::to_value(typed).map_err(|err| (".".to_owned(), err.to_string()))
 }
 
 /// What a write proposes to store, computed from the snapshot it read.
@@ -90,6 +104,10 @@ pub(crate) struct TopicCell {
     schema: Option<Schema>,
     state: watch::Sender<Snapshot>,
     actions: Actions,
+    /// Set by [`close`](Self::close) when the topic is removed. Read and
+    /// written only inside `state`'s write lock, so a commit either lands
+    /// before the removal reads the last revision or fails.
+    closed: AtomicBool,
 }
 
 impl std::fmt::Debug for TopicCell {
@@ -113,6 +131,7 @@ impl TopicCell {
             schema,
             state,
             actions: Actions::default(),
+            closed: AtomicBool::new(false),
         }
     }
 
@@ -136,6 +155,23 @@ impl TopicCell {
 
     pub(crate) fn subscribe(&self) -> watch::Receiver<Snapshot> {
         self.state.subscribe()
+    }
+
+    /// Refuses every later commit and returns the last snapshot, atomically:
+    /// no write can commit a revision after the one returned here.
+    ///
+    /// A writer that looked the topic up before its removal then fails with
+    /// [`Error::UnknownTopic`], so a topic registered again under the same
+    /// name, which starts after the returned revision, never shares a
+    /// revision with this one.
+    pub(crate) fn close(&self) -> Snapshot {
+        let mut last = None;
+        self.state.send_if_modified(|snapshot| {
+            self.closed.store(true, Ordering::Relaxed);
+            last = Some(snapshot.clone());
+            false
+        });
+        last.expect("send_if_modified runs its closure")
     }
 
     /// Checks `data` against the topic's type and returns what to store, and
@@ -198,6 +234,12 @@ impl TopicCell {
         let mut outcome = Ok(Err(base));
         let mut replaced = None;
         self.state.send_if_modified(|snapshot| {
+            if self.closed.load(Ordering::Relaxed) {
+                outcome = Err(Error::UnknownTopic {
+                    topic: self.name.to_string(),
+                });
+                return false;
+            }
             if snapshot.revision != base {
                 outcome = Ok(Err(snapshot.revision));
                 return false;

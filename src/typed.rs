@@ -7,12 +7,38 @@ use tauri::Runtime;
 use tokio::sync::watch;
 
 use crate::{
-    actions,
+    actions, depth,
     models::{ActionOutcome, Snapshot, Source},
     state_sync::{Change, StateSync},
     topic::Proposal,
     ActionError, Result, Revision, WriteOutcome,
 };
+
+/// What the Rust type of a topic declared with [`crate::Builder::typed_topic`]
+/// implements: serde's traits, and with the `typescript` feature also
+/// `ts_rs::TS`, so that the generated TypeScript file holds every typed
+/// topic.
+///
+/// It is implemented for every type that has those traits; never implement it
+/// by hand.
+#[cfg(not(feature = "typescript"))]
+pub trait TopicType: Serialize + DeserializeOwned + 'static {}
+
+#[cfg(not(feature = "typescript"))]
+impl<T: Serialize + DeserializeOwned + 'static> TopicType for T {}
+
+/// What the Rust type of a topic declared with [`crate::Builder::typed_topic`]
+/// implements: serde's traits, and with the `typescript` feature also
+/// `ts_rs::TS`, so that the generated TypeScript file holds every typed
+/// topic.
+///
+/// It is implemented for every type that has those traits; never implement it
+/// by hand.
+#[cfg(feature = "typescript")]
+pub trait TopicType: Serialize + DeserializeOwned + ts_rs::TS + 'static {}
+
+#[cfg(feature = "typescript")]
+impl<T: Serialize + DeserializeOwned + ts_rs::TS + 'static> TopicType for T {}
 
 /// A topic's data as a `T`, with its revision.
 #[derive(Clone, Debug, PartialEq)]
@@ -101,7 +127,7 @@ where
     /// Replaces the data. A value equal to the current one changes nothing.
     pub fn set(&self, data: &T) -> Result<WriteOutcome> {
         let cell = self.sync.typed_cell::<T>(&self.name)?;
-        let data = serde_json::to_value(data)?;
+        let data = depth::to_value(data)?;
         self.sync
             .write_to(&cell, Change::Replace(data), None, Source::Rust)
     }
@@ -116,7 +142,7 @@ where
             let mut value = T::deserialize(&*current.data)?;
             change(&mut value);
             Ok(Proposal {
-                data: Arc::new(serde_json::to_value(value)?),
+                data: Arc::new(depth::to_value(value)?),
                 exact: true,
             })
         })

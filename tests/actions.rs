@@ -568,3 +568,78 @@ fn act_answers_typed_errors_through_ipc_and_changes_nothing() {
         )
         .unwrap();
 }
+
+/// Issue 11's depth limit holds for actions too: a result nested deeper than
+/// `MAX_DEPTH` would be stored though no file could hold it, and an argument
+/// that deep would reach the closure.
+#[test]
+fn an_action_result_or_argument_deeper_than_the_limit_is_too_deep_and_changes_nothing() {
+    use tauri_plugin_state_sync::MAX_DEPTH;
+
+    let harness = Harness::new(
+        Builder::new()
+            .topic("t", json!({"keep": true}))
+            .action("t", "deepen", |_, args| {
+                let depth = args["depth"].as_u64().ok_or("`depth` must be a number")?;
+                Ok(common::nested(depth as usize))
+            })
+            .action("t", "echo", |_, args| Ok(args.clone())),
+    );
+    let sync = harness.app.state_sync();
+    let main = harness.window("main", &["state-sync:default"]);
+    // The result the closure builds is dropped without recursion, at any depth.
+    let err = sync.act("t", "deepen", json!({ "depth": 100_000 })).unwrap_err();
+    assert!(matches!(err, Error::TooDeep { limit: MAX_DEPTH }), "{err}");
+    // The test drops its own arguments recursively, so these stay shallow enough.
+    for depth in [MAX_DEPTH + 1, 127, 1_000] {
+        let err = sync.act("t", "deepen", json!({ "depth": depth })).unwrap_err();
+        assert!(matches!(err, Error::TooDeep { limit: MAX_DEPTH }), "{err}");
+        let err = sync.act("t", "echo", common::nested(depth)).unwrap_err();
+        assert!(matches!(err, Error::TooDeep { limit: MAX_DEPTH }), "{err}");
+        let err = harness
+            .invoke(
+                &main,
+                "act",
+                json!({"topic": "t", "action": "deepen", "args": {"depth": depth}}),
+            )
+            .unwrap_err();
+        assert_eq!(err["code"], "TOO_DEEP", "result at depth {depth}: {err}");
+        // Built by hand: `json!` would copy the nested value recursively.
+        let args = Value::Object(
+            [
+                ("topic".to_owned(), json!("t")),
+                ("action".to_owned(), json!("echo")),
+                ("args".to_owned(), common::nested(depth)),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        let err = harness.invoke(&main, "act", args).unwrap_err();
+        assert_eq!(err["code"], "TOO_DEEP", "argument at depth {depth}: {err}");
+    }
+    assert_eq!(state(&harness, "t"), (Revision::ZERO, json!({"keep": true})));
+    assert!(harness.take_events().is_empty());
+
+    let at_the_limit = sync.act("t", "deepen", json!({ "depth": MAX_DEPTH })).unwrap();
+    assert!(at_the_limit.outcome.changed());
+}
+
+/// `act` reads its arguments like every other command: unknown names,
+/// `null` for the topic or the action, and arguments that are not an object
+/// are refused by name, and nothing changes.
+#[test]
+fn act_refuses_unknown_arguments_null_names_and_non_objects() {
+    let harness = app();
+    let main = harness.window("main", &["state-sync:default"]);
+    let refused = |args: Value| harness.invoke(&main, "act", args).unwrap_err();
+    let err = refused(json!({"topic": "counter", "action": "increment", "args": {"by": 1}, "extra": 1}));
+    assert_eq!((&err["code"], &err["argument"]), (&json!("INVALID_ARGUMENT"), &json!("extra")));
+    let err = refused(json!({"topic": null, "action": "increment", "args": {"by": 1}}));
+    assert_eq!((&err["code"], &err["argument"]), (&json!("INVALID_ARGUMENT"), &json!("topic")));
+    let err = refused(json!({"topic": "counter", "action": null, "args": {"by": 1}}));
+    assert_eq!((&err["code"], &err["argument"]), (&json!("INVALID_ARGUMENT"), &json!("action")));
+    let err = refused(json!(["counter", "increment", {"by": 1}]));
+    assert_eq!(err["code"], "INVALID_ARGUMENT", "{err}");
+    assert!(err.get("argument").is_none() || err["argument"].is_null(), "{err}");
+    assert_eq!(state(&harness, "counter"), (Revision::ZERO, json!({"value": 0})));
+}

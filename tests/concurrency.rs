@@ -2,9 +2,16 @@
 
 mod common;
 
-use std::{sync::Barrier, thread};
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Barrier, Mutex,
+    },
+    thread,
+};
 
-use serde_json::json;
+use serde_json::{json, Value};
 use tauri_plugin_state_sync::{Builder, Error, Revision, StateSyncExt, WriteOutcome};
 
 use common::Harness;
@@ -116,4 +123,56 @@ fn concurrent_ipc_writers_with_compare_and_set_lose_no_update() {
     let snapshot = harness.app.state_sync().get("counter").unwrap();
     assert_eq!(*snapshot.data, json!(4 * PER_WINDOW));
     assert_eq!(snapshot.revision.get(), 4 * PER_WINDOW);
+}
+
+/// Race (issue 11, item 2): a write that looked the topic up before
+/// `remove` committed after it, and the topic registered again under the
+/// same name then started at that write's revision with other data: one
+/// revision named two contents.
+#[test]
+fn race_between_a_write_and_remove_never_lets_one_revision_name_two_contents() {
+    const ROUNDS: usize = 1_000;
+    let harness = Harness::new(Builder::new().topic("t", json!("initial")));
+    let sync = harness.app.state_sync().clone();
+    let done = AtomicBool::new(false);
+    // Every (revision, data) pair that some writer or registration made.
+    let named: Mutex<Vec<(u64, Value)>> = Mutex::new(vec![(0, json!("initial"))]);
+
+    thread::scope(|scope| {
+        for writer in 0..3 {
+            let (sync, done, named) = (sync.clone(), &done, &named);
+            scope.spawn(move || {
+                let mut n = 0u64;
+                while !done.load(Ordering::Relaxed) {
+                    n += 1;
+                    let data = json!([writer, n]);
+                    match sync.set("t", &data) {
+                        Ok(outcome) if outcome.changed() => {
+                            named.lock().unwrap().push((outcome.revision.get(), data));
+                        }
+                        Ok(_) => {}
+                        Err(err) => assert_eq!(err.code(), "UNKNOWN_TOPIC", "{err}"),
+                    }
+                }
+            });
+        }
+        let (sync, done, named) = (sync.clone(), &done, &named);
+        scope.spawn(move || {
+            for round in 0..ROUNDS {
+                let last = sync.remove("t").unwrap();
+                named.lock().unwrap().push((last.revision.get(), Value::clone(&last.data)));
+                let data = json!(["registered", round]);
+                let again = sync.register("t", &data).unwrap();
+                named.lock().unwrap().push((again.revision.get(), data));
+                thread::yield_now();
+            }
+            done.store(true, Ordering::Relaxed);
+        });
+    });
+
+    let mut contents: HashMap<u64, Value> = HashMap::new();
+    for (revision, data) in named.into_inner().unwrap() {
+        let first = contents.entry(revision).or_insert_with(|| data.clone());
+        assert_eq!(*first, data, "revision {revision} names two contents");
+    }
 }

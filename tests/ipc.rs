@@ -224,3 +224,103 @@ fn every_refused_write_leaves_data_and_revision_untouched() {
     assert_eq!((snapshot.revision, &*snapshot.data), (revision(0), &json!({"keep": true})));
     assert!(harness.take_events().is_empty());
 }
+
+/// Issue 11, item 1: `expectedRevision: null` was read as absent, turning a
+/// compare-and-set into a blind write.
+#[test]
+fn expected_revision_null_is_an_invalid_revision_and_changes_nothing() {
+    let harness = settings_app();
+    let main = harness.window("main", &["state-sync:default"]);
+    for (command, args) in [
+        ("set", json!({"topic": "settings", "data": {"theme": "x"}, "expectedRevision": null})),
+        ("patch", json!({"topic": "settings", "patch": {"theme": "x"}, "expectedRevision": null})),
+    ] {
+        let err = harness.invoke(&main, command, args).expect_err(command);
+        assert_eq!(err["code"], "INVALID_REVISION", "{command}: {err}");
+        assert_eq!(err["value"], "null", "{command}");
+    }
+    let snapshot = harness.app.state_sync().get("settings").unwrap();
+    assert_eq!((snapshot.revision, &*snapshot.data), (revision(0), &json!({"theme": "light"})));
+    assert!(harness.take_events().is_empty());
+}
+
+/// Issue 11, item 14: the commands without arguments accepted any.
+#[test]
+fn topics_flush_and_persistence_errors_refuse_unknown_arguments() {
+    let harness = settings_app();
+    let main = harness.window("main", &["state-sync:default"]);
+    for command in ["topics", "flush", "persistence_errors"] {
+        let err = harness.invoke(&main, command, json!({"topic": "settings"})).expect_err(command);
+        assert_eq!(err["code"], "INVALID_ARGUMENT", "{command}: {err}");
+        assert_eq!(err["argument"], "topic", "{command}");
+        harness.invoke(&main, command, json!({})).unwrap_or_else(|e| panic!("{command}: {e}"));
+    }
+}
+
+/// Found while writing the command-argument fuzz target: serde reads a
+/// struct from an array by position, so `["settings", 1]` was a `set`.
+#[test]
+fn arguments_given_as_an_array_are_refused() {
+    let harness = settings_app();
+    let main = harness.window("main", &["state-sync:default"]);
+    for (command, args) in [
+        ("set", json!(["settings", {"theme": "x"}])),
+        ("patch", json!(["settings", {"theme": "x"}, "0"])),
+        ("snapshot", json!(["settings"])),
+        ("topics", json!([])),
+    ] {
+        let err = harness.invoke(&main, command, args).expect_err(command);
+        assert_eq!(err["code"], "INVALID_ARGUMENT", "{command}: {err}");
+        assert!(err["message"].as_str().unwrap().contains("JSON object"), "{err}");
+    }
+    assert_eq!(harness.app.state_sync().get("settings").unwrap().revision, revision(0));
+    assert!(harness.take_events().is_empty());
+}
+
+/// Issue 11, items 5 and 8: deep data from a window aborted the process
+/// with a stack overflow (about 1,000 levels on the mock runtime), and
+/// data 127 levels deep was accepted though it could not be read back.
+#[test]
+fn data_nested_deeper_than_the_limit_is_too_deep_through_every_write_command() {
+    use tauri_plugin_state_sync::MAX_DEPTH;
+
+    let harness = settings_app();
+    let main = harness.window("main", &["state-sync:default"]);
+    for depth in [MAX_DEPTH + 1, 127, 1_000] {
+        for (command, args) in [
+            ("set", json!({"topic": "settings", "data": common::nested(depth)})),
+            ("patch", json!({"topic": "settings", "patch": common::nested(depth)})),
+            ("set", json!({"topic": "settings", "data": 1, "expectedRevision": common::nested(depth)})),
+        ] {
+            let err = harness.invoke(&main, command, args).expect_err(command);
+            assert_eq!(err["code"], "TOO_DEEP", "{command} at depth {depth}: {err}");
+            assert_eq!(err["limit"], MAX_DEPTH);
+        }
+    }
+    let snapshot = harness.app.state_sync().get("settings").unwrap();
+    assert_eq!((snapshot.revision, &*snapshot.data), (revision(0), &json!({"theme": "light"})));
+    assert!(harness.take_events().is_empty());
+
+    // At the limit, a write goes through and comes back whole.
+    harness.invoke(&main, "set", json!({"topic": "settings", "data": common::nested(MAX_DEPTH)})).unwrap();
+    let back = harness.invoke(&main, "snapshot", json!({"topic": "settings"})).unwrap();
+    assert_eq!(back["data"], common::nested(MAX_DEPTH));
+}
+
+/// Issue 11, item 12, the Rust side: a command that a capability explicitly
+/// denies never reaches the plugin. Tauri refuses it with a plain string
+/// that says "explicitly denied" and, unlike other refusals, not "not
+/// allowed"; the binding must map both to `FORBIDDEN`.
+#[test]
+fn a_command_a_capability_explicitly_denies_is_refused_before_the_plugin() {
+    let harness = settings_app();
+    let main = harness.window("main", &["state-sync:default", "state-sync:deny-set"]);
+    let err = harness
+        .invoke(&main, "set", json!({"topic": "settings", "data": {"theme": "x"}}))
+        .expect_err("set is denied");
+    let message = err.as_str().expect("a plain string, not a plugin error");
+    assert!(message.starts_with("state-sync.set explicitly denied"), "{message}");
+    assert!(!message.contains("not allowed"), "{message}");
+    harness.invoke(&main, "patch", json!({"topic": "settings", "patch": {"theme": "y"}})).unwrap();
+    assert_eq!(harness.app.state_sync().get("settings").unwrap().data["theme"], "y");
+}

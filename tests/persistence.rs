@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use tauri::{Manager, WebviewUrl, WebviewWindowBuilder};
 
 use tauri_plugin_state_sync::{
-    Builder, Persistence, PersistenceError, ProblemKind, Revision, StateSyncExt,
+    Builder, Persistence, PersistenceError, ProblemKind, Revision, StateSyncExt, MAX_DEPTH,
 };
 
 use common::Harness;
@@ -388,4 +388,89 @@ fn the_official_store_api_reads_the_files() {
     assert_eq!(store.get("data").unwrap()["theme"], "dark");
     assert_eq!(store.get("revision").unwrap(), "1");
     store.close_resource();
+}
+
+/// Issue 11, item 5: data nested 127 levels, written from Rust to a
+/// persisted topic, was saved, then failed to parse at the next start and
+/// the topic reset to its default. At the limit it must come back whole.
+#[test]
+fn data_nested_to_the_depth_limit_survives_a_restart() {
+    let dir = temp_dir("depth-limit");
+    let harness = Harness::new(settings_builder(&dir, Persistence::new()));
+    // The data is one object around `deep`.
+    let deep = common::nested(MAX_DEPTH - 1);
+    harness.app.state_sync().patch("settings", json!({"deep": deep})).unwrap();
+    exit_cleanly(harness);
+
+    let harness = Harness::new(settings_builder(&dir, Persistence::new()));
+    let restored = harness.app.state_sync().get("settings").unwrap();
+    assert_eq!(restored.revision, Revision::new(1));
+    assert_eq!(restored.data["deep"], deep);
+    assert!(harness.app.state_sync().persistence_errors().is_empty());
+}
+
+/// Issue 11, item 5: deeper than the limit, the write is refused when it is
+/// made, so nothing acknowledged is lost at the next start.
+#[test]
+fn data_nested_deeper_than_the_limit_is_refused_at_write_time_and_never_saved() {
+    let dir = temp_dir("depth-refused");
+    let harness = Harness::new(settings_builder(&dir, Persistence::new()));
+    let sync = harness.app.state_sync();
+    let err = sync.patch("settings", json!({"deep": common::nested(MAX_DEPTH)})).unwrap_err();
+    assert_eq!(err.code(), "TOO_DEEP");
+    sync.flush().unwrap();
+    assert_eq!(sync.get("settings").unwrap().revision, Revision::ZERO);
+    let saved = read_json(&file_of(&dir, "settings"));
+    assert_eq!((&saved["revision"], saved["data"].get("deep")), (&json!("0"), None));
+}
+
+/// A file that this plugin would never write: its data is deeper than the
+/// limit, though the JSON parser reads it.
+#[test]
+fn a_file_whose_data_is_deeper_than_the_limit_is_kept_aside() {
+    let file = json!({"data": common::nested(MAX_DEPTH + 1), "revision": "3"});
+    let bytes = serde_json::to_vec(&file).unwrap();
+    assert_recovers_from("too-deep", &bytes, ProblemKind::TooDeep);
+}
+
+#[test]
+fn a_file_too_deep_for_the_json_parser_is_kept_aside_as_corrupt() {
+    let bytes = format!("{{\"data\": {}0{}, \"revision\": \"3\"}}", "[".repeat(5_000), "]".repeat(5_000));
+    assert_recovers_from("too-deep-to-parse", bytes.as_bytes(), ProblemKind::Corrupt);
+}
+
+#[test]
+fn a_migration_that_returns_data_deeper_than_the_limit_is_a_failed_migration() {
+    let original = br#"{"data": {"theme": "dark"}, "revision": "3", "schemaVersion": 1}"#;
+    let (dir, path) = dir_with_file("migrate-deep", "settings", original);
+    let options = Persistence::new().version(2).migration(1, |_| Ok(common::nested(MAX_DEPTH + 1)));
+    let (builder, seen) = with_hook(settings_builder(&dir, options));
+    let harness = Harness::new(builder);
+    assert_eq!(harness.app.state_sync().get("settings").unwrap().data["theme"], "light");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen[0].kind, ProblemKind::Migration);
+    assert!(seen[0].message.contains("deeper than the limit"), "{}", seen[0].message);
+    exit_cleanly(harness);
+    assert_eq!(fs::read(&path).unwrap(), original, "the file is left for a later version");
+}
+
+/// Found by mutating the fuzz seeds: without `serde_json`'s
+/// `float_roundtrip`, a number such as 1.844674407370955e60 could be read
+/// back one unit in the last place away from what was saved, so a topic
+/// came back from disk with other data at the same revision.
+#[test]
+fn a_number_survives_a_restart_to_the_last_bit() {
+    let dir = temp_dir("float-roundtrip");
+    let numbers: Value = serde_json::from_str(
+        "[1844674407370955161518446744073709551615184467440737095516152, 1184467440737095516151844674407370955161518446744073709551615, 0.1, 5e-324]",
+    )
+    .unwrap();
+    let harness = Harness::new(settings_builder(&dir, Persistence::new()));
+    harness.app.state_sync().patch("settings", json!({"numbers": numbers})).unwrap();
+    exit_cleanly(harness);
+
+    let harness = Harness::new(settings_builder(&dir, Persistence::new()));
+    let restored = harness.app.state_sync().get("settings").unwrap();
+    assert_eq!(restored.revision, Revision::new(1));
+    assert_eq!(restored.data["numbers"], numbers);
 }

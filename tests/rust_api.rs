@@ -4,7 +4,7 @@ mod common;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tauri_plugin_state_sync::{Builder, Error, Revision, StateSyncExt};
+use tauri_plugin_state_sync::{Builder, Error, Revision, StateSyncExt, MAX_DEPTH};
 
 use common::Harness;
 
@@ -161,4 +161,64 @@ fn subscribers_see_the_latest_snapshot() {
     sync.remove("t").unwrap();
     let closed = tauri::async_runtime::block_on(rx.changed());
     assert!(closed.is_err(), "removing a topic closes its channel");
+}
+
+/// A Rust type that nests itself `.0` levels deep when serialized.
+struct Deep(usize);
+
+impl Serialize for Deep {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(1))?;
+        if self.0 > 1 {
+            seq.serialize_element(&Deep(self.0 - 1))?;
+        }
+        seq.end()
+    }
+}
+
+/// Issue 11, item 8: data nested 10,000 levels through `StateSync::set`
+/// aborted the whole process with a stack overflow.
+#[test]
+fn deeply_nested_data_from_rust_is_too_deep_not_a_stack_overflow() {
+    let harness = Harness::new(Builder::new().topic("t", json!({"keep": true})).typed_topic(
+        "settings",
+        Settings { theme: "light".into(), zoom: 1 },
+    ));
+    let sync = harness.app.state_sync();
+    fn too_deep<T: std::fmt::Debug>(result: tauri_plugin_state_sync::Result<T>) {
+        assert!(matches!(result, Err(Error::TooDeep { limit: MAX_DEPTH })), "{result:?}");
+    }
+    for depth in [MAX_DEPTH + 1, 10_000, 100_000] {
+        let deep = common::nested(depth);
+        too_deep(sync.set("t", &deep));
+        too_deep(sync.set("settings", &deep));
+        too_deep(sync.compare_and_set("t", Revision::ZERO, &deep));
+        too_deep(sync.set("t", Deep(depth)));
+        too_deep(sync.register("other", Deep(depth)));
+        // Built by hand: `json!` would copy `deep` recursively.
+        let patch = serde_json::Value::Object([("deep".to_owned(), deep)].into_iter().collect());
+        too_deep(sync.patch("t", patch));
+        let mut deep = Some(common::nested(depth));
+        too_deep(sync.update("t", |value| value["deep"] = deep.take().unwrap_or_default()));
+    }
+    let snapshot = sync.get("t").unwrap();
+    assert_eq!((snapshot.revision, &*snapshot.data), (Revision::ZERO, &json!({"keep": true})));
+    assert_eq!(sync.get("settings").unwrap().revision, Revision::ZERO);
+    assert_eq!(sync.get("other").unwrap_err().code(), "UNKNOWN_TOPIC");
+    assert!(harness.take_events().is_empty());
+
+    sync.set("t", common::nested(MAX_DEPTH)).unwrap();
+    sync.set("t", Deep(MAX_DEPTH)).unwrap();
+}
+
+/// Issue 11, item 5: one depth limit at every way in, including the data a
+/// topic is declared with.
+#[test]
+fn a_builder_topic_nested_deeper_than_the_limit_fails_setup() {
+    let result = tauri::test::mock_builder()
+        .plugin(Builder::new().topic("t", common::nested(MAX_DEPTH + 1)).build())
+        .build(tauri::test::mock_context(tauri::test::noop_assets()));
+    let err = result.expect_err("setup must fail");
+    assert!(err.to_string().contains("deeper than the limit"), "{err}");
 }

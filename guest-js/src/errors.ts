@@ -9,7 +9,9 @@ import type { Revision } from './protocol'
  * The details each error code carries, beside `code` and `message`.
  *
  * The codes listed before `FORBIDDEN` are the plugin's (see "Errors" in
- * `docs/protocol.md`); `FORBIDDEN` and the codes after it are raised on the window side:
+ * `docs/protocol.md`; `guest-js/test/types/wire.ts` checks them against the
+ * codes generated from `src/error.rs`); `FORBIDDEN` and the codes after it
+ * are raised on the window side:
  * - `FORBIDDEN`: Tauri refused the command before the plugin saw it, because
  *   no capability of the window allows it or one denies it. The message names
  *   the window and the permission to add (or the denying one to remove) in
@@ -44,6 +46,7 @@ export interface ErrorDetails {
   INVALID_PATCH: { topic: string }
   VALIDATION_FAILED: { topic: string; path: string }
   PAYLOAD_TOO_LARGE: { size: number; limit: number }
+  TOO_DEEP: { limit: number }
   REVISION_EXHAUSTED: { topic: string }
   TYPE_MISMATCH: { topic: string }
   SERIALIZATION: Record<string, never>
@@ -52,6 +55,7 @@ export interface ErrorDetails {
   ACTION_FAILED: { topic: string; action: string }
   ACTION_PANICKED: { topic: string; action: string }
   PERSISTENCE_FAILED: { topic?: string }
+  TYPE_EXPORT_FAILED: Record<string, never>
   FORBIDDEN: { cause: string }
   PLUGIN_MISSING: { cause: string }
   IPC: { cause?: unknown }

@@ -9,6 +9,7 @@ import { invalid, StateSyncError, toStateSyncError } from './errors'
 import { isNewer, isRevision, noop } from './protocol'
 import type { ActionOutcome, MergePatch, Revision, Snapshot, WriteOutcome } from './protocol'
 import { tauri, type Transport } from './tauri'
+import type { DataFor, TopicName } from './topics'
 
 /**
  * Options of a write.
@@ -28,7 +29,7 @@ export interface WriteOptions {
  *
  * @example
  * type CounterActions = { increment: { by: number }; reset: undefined }
- * const counter = topic<{ value: number }, CounterActions>('counter')
+ * const counter = topic<{ value: number }, 'counter', CounterActions>('counter')
  */
 export type ActionMap = Record<string, unknown>
 
@@ -98,22 +99,34 @@ export interface TopicHandle<T, A extends object = ActionMap> {
  * Opens a live view of the topic `name`: subscribes to its invalidations,
  * fetches it, keeps it up to date, and writes to it.
  *
+ * Once `Topics` is filled (by the file generated from the Rust types),
+ * the name must be one of its keys and the data type is looked up, with no
+ * type argument (one given is ignored): a misspelt name, or a `set` or
+ * `patch` that does not fit, fails to compile. Before that, give the data
+ * type as a type argument.
+ *
  * @example
- * interface Settings { theme: 'light' | 'dark'; lang: string }
- * const settings = topic<Settings>('settings')
+ * // with the generated file, whose Topics has `settings: Settings`:
+ * const settings = topic('settings')
  * await settings.ready
  * settings.subscribe(({ data }) => applyTheme(data.theme))
  * await settings.patch({ theme: 'dark' })
  * await settings.update((s) => ({ ...s, lang: 'fr' }))
  * settings.stop()
+ * // without it:
+ * const counter = topic<{ value: number }>('counter')
  */
-export function topic<T, A extends object = ActionMap>(name: string, options: TopicOptions<T> = {}): TopicHandle<T, A> {
+export function topic<T = unknown, K extends TopicName = TopicName, A extends object = ActionMap>(
+  name: K,
+  options: TopicOptions<DataFor<T, K>> = {},
+): TopicHandle<DataFor<T, K>, A> {
+  type D = DataFor<T, K>
   const { transport = tauri } = options
-  const engine = createEngine<T>({
+  const engine = createEngine<D>({
     ...options,
     topic: name,
     subscriber: { subscribe: (handler) => transport.subscribe(name, handler) },
-    provider: { getSnapshot: () => transport.snapshot<T>(name) },
+    provider: { getSnapshot: () => transport.snapshot<D>(name) },
   })
 
   // Runs an own write. Own echo: adopt the result without a fetch when the
@@ -148,9 +161,9 @@ export function topic<T, A extends object = ActionMap>(name: string, options: To
   // The engine's get, subscribe, refresh and stop, plus the writes.
   return Object.assign(engine, {
     ready,
-    set: (data: T, o?: WriteOptions) => write('set', data, o),
-    patch: (patch: MergePatch<T>, o?: WriteOptions) => write('patch', patch, o),
-    async update(fn: (data: T) => T, { attempts = 5 } = {}) {
+    set: (data: D, o?: WriteOptions) => write('set', data, o),
+    patch: (patch: MergePatch<D>, o?: WriteOptions) => write('patch', patch, o),
+    async update(fn: (data: D) => D, { attempts = 5 } = {}) {
       for (let i = 1, behind = false; ; i++) {
         try {
           if (behind) await engine.refresh() // after a conflict that left us behind: retry on a fresh state
@@ -163,7 +176,7 @@ export function topic<T, A extends object = ActionMap>(name: string, options: To
           if (i >= attempts || code !== 'REVISION_CONFLICT' || !isRevision(revision)) return failed('update', e)
           // The conflict carries the current state: apply it and retry at once.
           // Fetch only if it did not (a window not allowed to read gets none).
-          if (data !== undefined) engine.dispatch({ type: 'snapshot', revision, data: data as T })
+          if (data !== undefined) engine.dispatch({ type: 'snapshot', revision, data: data as D })
           behind = isNewer(revision, engine.get()?.revision)
         }
       }
@@ -171,7 +184,7 @@ export function topic<T, A extends object = ActionMap>(name: string, options: To
     act: (action: string, args?: unknown) =>
       run(
         () => transport.act(name, action, args),
-        ({ revision, data }) => data !== undefined && (engine.dispatch({ type: 'snapshot', revision, data: data as T }), 1),
+        ({ revision, data }) => data !== undefined && (engine.dispatch({ type: 'snapshot', revision, data: data as D }), 1),
       ).catch((e: unknown) => failed(`action ${action}`, e)),
   })
 }

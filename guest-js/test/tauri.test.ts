@@ -475,7 +475,7 @@ describe('actions', () => {
 
   it('act calls plugin:state-sync|act and applies the data of its outcome without a fetch', async () => {
     echo = 'after-outcome'
-    const counter = api.topic<number, CounterActions>('counter', quiet)
+    const counter = api.topic<number, 'counter', CounterActions>('counter', quiet)
     await counter.ready
     const outcome = await counter.act('increment', { by: 2 })
     expect(outcome).toEqual({ revision: '1', previousRevision: '0', exact: true, data: 2 })
@@ -487,7 +487,7 @@ describe('actions', () => {
   })
 
   it('act applies to the latest state even when another writer moved the topic first', async () => {
-    const counter = api.topic<number, CounterActions>('counter', quiet)
+    const counter = api.topic<number, 'counter', CounterActions>('counter', quiet)
     await counter.ready
     echo = 'after-outcome'
     backend.rust('counter', 40) // the window has not heard of it yet
@@ -499,7 +499,7 @@ describe('actions', () => {
   })
 
   it('the type map types the action names and their arguments', async () => {
-    const counter = api.topic<number, CounterActions>('counter', quiet)
+    const counter = api.topic<number, 'counter', CounterActions>('counter', quiet)
     await counter.ready
     await counter.act('reset') // an action that takes no argument
     // @ts-expect-error `by` must be a number
@@ -530,7 +530,7 @@ describe('actions', () => {
   })
 
   it('an outcome without data (a window not allowed to read) is treated like an event: fetched', async () => {
-    const counter = api.topic<number, CounterActions>('counter', quiet)
+    const counter = api.topic<number, 'counter', CounterActions>('counter', quiet)
     await counter.ready
     const handle = backend.handle.bind(backend)
     backend.handle = (source, cmd, args) => {

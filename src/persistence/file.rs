@@ -23,7 +23,7 @@ use std::{
 use serde_json::{Map, Value};
 
 use super::{Persistence, ProblemKind};
-use crate::{topic::Schema, Revision};
+use crate::{depth, topic::Schema, Error, Revision};
 
 /// How far ahead of the saved revision a running app may go between saves.
 pub(crate) const LEASE_SPAN: u64 = 1 << 20;
@@ -93,6 +93,9 @@ pub(crate) fn load(
     let mut data = file
         .remove("data")
         .ok_or_else(|| Problem::new(ProblemKind::Corrupt, "the `data` field is missing", seen))?;
+    if depth::exceeds(&data, depth::MAX_DEPTH) {
+        return Err(Problem::new(ProblemKind::TooDeep, Error::TooDeep { limit: depth::MAX_DEPTH }.to_string(), seen));
+    }
 
     if version > options.version {
         return Err(Problem::new(
@@ -112,13 +115,15 @@ pub(crate) fn load(
                 seen,
             )
         })?;
-        data = migrate(data).map_err(|err| {
+        let failed = |err: &dyn std::fmt::Display| {
             Problem::new(
                 ProblemKind::Migration,
                 format!("migration from schema version {from} to {} failed: {err}", from + 1),
                 seen,
             )
-        })?;
+        };
+        data = migrate(data).map_err(|err| failed(&err))?;
+        data = depth::accept(data).map_err(|err| failed(&err))?;
     }
     if let Some(schema) = schema {
         data = schema

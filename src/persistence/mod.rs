@@ -156,6 +156,7 @@ impl Persistence {
 }
 
 /// What went wrong with a persisted topic's file.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
@@ -166,7 +167,10 @@ pub enum ProblemKind {
     Unreadable,
     /// The file's data does not fit the topic's Rust type. It was moved aside.
     InvalidData,
-    /// A migration failed or is missing. The file was left untouched and the
+    /// The file's data nests deeper than [`crate::MAX_DEPTH`]. It was moved aside.
+    TooDeep,
+    /// A migration failed, is missing, or returned data nested deeper than
+    /// [`crate::MAX_DEPTH`]. The file was left untouched and the
     /// topic is not saved in this run.
     Migration,
     /// The file has a newer schema version than the app. It was left
@@ -183,6 +187,7 @@ impl ProblemKind {
             ProblemKind::Corrupt => "corrupt",
             ProblemKind::Unreadable => "unreadable",
             ProblemKind::InvalidData => "invalid-data",
+            ProblemKind::TooDeep => "too-deep",
             ProblemKind::Migration => "migration",
             ProblemKind::NewerSchema => "newer-schema",
             ProblemKind::Save => "save",
@@ -196,6 +201,7 @@ impl ProblemKind {
 /// [`crate::Builder::on_persistence_error`], to windows as the
 /// [`PERSISTENCE_ERROR_EVENT`], and kept for the `persistence_errors`
 /// command, since load errors happen before any window exists.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PersistenceError {

@@ -119,3 +119,14 @@ pub fn invoke(window: &WebviewWindow<MockRuntime>, command: &str, args: Value) -
     tauri::test::get_ipc_response(window, request)
         .map(|body| body.deserialize::<Value>().expect("JSON response"))
 }
+
+/// An object nested `depth` levels deep (`{"a": {"a": ... 0}}`), built
+/// without recursion.
+pub fn nested(depth: usize) -> Value {
+    let mut value = Value::from(0);
+    for _ in 0..depth {
+        // By hand: `json!` would copy `value` recursively.
+        value = Value::Object([("a".to_owned(), value)].into_iter().collect());
+    }
+    value
+}

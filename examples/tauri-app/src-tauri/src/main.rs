@@ -13,6 +13,7 @@ mod bench;
 /// The persisted, typed settings topic: a window's write that does not fit
 /// is refused with a validation error naming the field.
 #[derive(Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 struct Settings {
     theme: Theme,
@@ -21,6 +22,7 @@ struct Settings {
 }
 
 #[derive(Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 enum Theme {
     Light,
@@ -29,6 +31,7 @@ enum Theme {
 
 /// The counter, changed by windows through its `increment` action.
 #[derive(Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 struct Counter {
     value: i64,
 }
@@ -40,15 +43,20 @@ struct Increment {
     by: i64,
 }
 
-/// One todo. The list is keyed by id, so that a deletion is a merge patch
-/// `{ [id]: null }`.
+/// One todo.
 #[derive(Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 struct Todo {
     title: String,
     done: bool,
 }
 
-type Todos = BTreeMap<String, Todo>;
+/// Todos keyed by id: deleting one is a merge patch `{ [id]: null }`.
+/// A newtype, so that its name reaches TypeScript; serde writes it as the
+/// map itself.
+#[derive(Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+struct Todos(BTreeMap<String, Todo>);
 
 /// The argument of the todos' `add` action: the window picks the id.
 #[derive(Deserialize)]
@@ -78,19 +86,43 @@ fn add_todo(todos: &mut Todos, AddTodo { id, title }: AddTodo) -> Result<(), Act
     if title.is_empty() {
         return Err("a todo needs a title".into());
     }
-    if todos.contains_key(&id) {
+    if todos.0.contains_key(&id) {
         return Err(format!("there is already a todo `{id}`").into());
     }
-    todos.insert(id, Todo { title: title.to_owned(), done: false });
+    todos.0.insert(id, Todo { title: title.to_owned(), done: false });
     Ok(())
 }
 
 fn toggle_todo(todos: &mut Todos, ToggleTodo { id }: ToggleTodo) -> Result<(), ActionError> {
     let todo = todos
+        .0
         .get_mut(&id)
         .ok_or_else(|| ActionError::new(format!("there is no todo `{id}`")))?;
     todo.done = !todo.done;
     Ok(())
+}
+
+/// The demo's topics. `src/shared/topics.ts` is generated from them by
+/// `cargo test -p state-sync-demo --features typescript`.
+fn state_sync(persist_dir: String) -> Builder {
+    Builder::new()
+        .typed_topic(
+            "settings",
+            Settings {
+                theme: Theme::Light,
+                language: "en".into(),
+                accent: "#4f46e5".into(),
+            },
+        )
+        .typed_topic("todos", Todos::default())
+        .typed_action("todos", "add", add_todo)
+        .typed_action("todos", "toggle", toggle_todo)
+        .typed_topic("counter", Counter { value: 0 })
+        .typed_action("counter", "increment", increment)
+        .persist("settings", Persistence::new())
+        .persist("todos", Persistence::new())
+        .persist_dir(persist_dir)
+        .on_persistence_error(|problem| eprintln!("state-sync demo: {problem}"))
 }
 
 /// Ends the app through its normal exit path, so persisted topics are
@@ -108,28 +140,22 @@ fn main() {
     }
     let persist_dir = std::env::var("STATE_SYNC_DEMO_DIR").unwrap_or_else(|_| "state-sync".into());
     tauri::Builder::default()
-        .plugin(
-            Builder::new()
-                .typed_topic(
-                    "settings",
-                    Settings {
-                        theme: Theme::Light,
-                        language: "en".into(),
-                        accent: "#4f46e5".into(),
-                    },
-                )
-                .typed_topic("todos", Todos::new())
-                .typed_action("todos", "add", add_todo)
-                .typed_action("todos", "toggle", toggle_todo)
-                .typed_topic("counter", Counter { value: 0 })
-                .typed_action("counter", "increment", increment)
-                .persist("settings", Persistence::new())
-                .persist("todos", Persistence::new())
-                .persist_dir(persist_dir)
-                .on_persistence_error(|problem| eprintln!("state-sync demo: {problem}"))
-                .build(),
-        )
+        .plugin(state_sync(persist_dir).build())
         .invoke_handler(tauri::generate_handler![quit])
         .run(context)
         .expect("error while running the state-sync demo");
+}
+
+#[cfg(all(test, feature = "typescript"))]
+mod tests {
+    /// Writes the front ends' `src/shared/topics.ts`; CI fails when the
+    /// committed copy differs.
+    #[test]
+    fn topics_file_is_exported() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../src/shared/topics.ts");
+        super::state_sync("unused".into()).export_types(path).unwrap();
+        let text = std::fs::read_to_string(path).unwrap();
+        assert!(text.contains("\"settings\": Settings;"), "{text}");
+        assert!(text.contains("\"todos\": Todos;"), "{text}");
+    }
 }

@@ -37,6 +37,16 @@ declare global {
   }
 }
 
+// The benchmark mode's own topics (src-tauri/src/bench/), beside the demo's
+// topics that src/shared/topics.ts declares from the Rust types.
+declare module 'tauri-plugin-state-sync-api' {
+  interface Topics {
+    bench: Small
+    'bench-large': unknown
+    'bench-counter': Counter
+  }
+}
+
 const SMALL = 'bench'
 const LARGE = 'bench-large'
 const label = getCurrentWebviewWindow().label
@@ -61,8 +71,8 @@ const fail = (error: unknown) => {
  * Holds `name` and acknowledges every revision applied. Nothing is rendered
  * per change, as nothing is for the floor's ping.
  */
-async function receive(name: string): Promise<void> {
-  const handle = topic<unknown>(name, { transport: counting, onError: ({ error }) => fail(error) })
+async function receive(name: typeof SMALL | typeof LARGE): Promise<void> {
+  const handle = topic(name, { transport: counting, onError: ({ error }) => fail(error) })
   await handle.ready
   handle.subscribe(({ revision }) => {
     invoke('bench_ack', { topic: name, revision }).catch(fail)
@@ -139,7 +149,7 @@ async function meanInvoke(command: string, count: number): Promise<number> {
 async function perform(instruction: Instruction): Promise<unknown> {
   switch (instruction.op) {
     case 'open':
-      writer = topic<Small>(SMALL, { transport: counting })
+      writer = topic(SMALL, { transport: counting })
       return writer.ready
     case 'close':
       writer?.stop()
@@ -159,7 +169,7 @@ async function perform(instruction: Instruction): Promise<unknown> {
       fetches = {}
       return null
     case 'contend-open':
-      contender = topic('bench-counter', { transport: contending, onError: () => {} })
+      contender = topic<unknown, 'bench-counter', { increment: { by: number } }>('bench-counter', { transport: contending, onError: () => {} })
       return contender.ready
     case 'contend':
       if (!contender) throw new Error('the contender is not open')

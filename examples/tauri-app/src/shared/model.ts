@@ -13,21 +13,8 @@
 import { getCurrentWebviewWindow } from '@tauri-apps/api/webviewWindow'
 import { invoke } from '@tauri-apps/api/core'
 import { topic, isStateSyncError, type Snapshot, type TopicHandle } from 'tauri-plugin-state-sync-api'
-
-export interface Settings {
-  theme: 'light' | 'dark'
-  language: string
-  accent: string
-}
-export interface Todo {
-  title: string
-  done: boolean
-}
-/** Todos keyed by id: deleting one is a merge patch `{ [id]: null }`. */
-export type Todos = Record<string, Todo>
-export interface Counter {
-  value: number
-}
+// Generated from the Rust types of src-tauri/src/main.rs; it also types topic(name) below.
+import type { Settings } from './topics'
 
 export const label = getCurrentWebviewWindow().label
 
@@ -62,9 +49,9 @@ export interface TodoActions {
   toggle: { id: string }
 }
 
-export const settings = topic<Settings>('settings', { onError })
-export const todos = topic<Todos, TodoActions>('todos', { onError })
-export const counter = topic<Counter, CounterActions>('counter', { onError, throttling: { throttleMs: 16 } })
+export const settings = topic('settings', { onError })
+export const todos = topic<unknown, 'todos', TodoActions>('todos', { onError })
+export const counter = topic<unknown, 'counter', CounterActions>('counter', { onError, throttling: { throttleMs: 16 } })
 
 /** Adds one, with the `increment` action: it never conflicts, whoever else is writing. */
 export async function increment(): Promise<void> {

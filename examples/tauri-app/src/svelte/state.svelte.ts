@@ -1,5 +1,6 @@
 import { bindState } from 'tauri-plugin-state-sync-api/svelte'
-import { counter, settings, todos, watchRevision, type Settings, type Todos } from '../shared/model'
+import { counter, settings, todos, watchRevision } from '../shared/model'
+import type { Settings, Todos } from '../shared/topics'
 
 /** Settings and todos as Svelte 5 `$state`, bound to their topics: assigning to them is a write. */
 export const settingsState = $state<Settings>({ theme: 'light', language: 'en', accent: '#4f46e5' })

@@ -2,7 +2,8 @@ import { defineStore } from 'pinia'
 import { computed, reactive } from 'vue'
 import { bindPinia } from 'tauri-plugin-state-sync-api/pinia'
 import { bindVue } from 'tauri-plugin-state-sync-api/vue'
-import { counter, settings, todos, watchRevision, type Settings, type Todos } from '../shared/model'
+import { counter, settings, todos, watchRevision } from '../shared/model'
+import type { Settings, Todos } from '../shared/topics'
 
 /** Settings in a Pinia store, bound to the `settings` topic: `store.theme = 'dark'` is a write. */
 export const useSettings = defineStore('settings', {

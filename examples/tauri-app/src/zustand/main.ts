@@ -1,7 +1,8 @@
 import { createStore } from 'zustand/vanilla'
 import { bindZustand } from 'tauri-plugin-state-sync-api/zustand'
 import '../shared/styles.css'
-import { addTodo, counter, errors, fireAndForget, hammer, increment, label, onErrorsChanged, settings, todos, toggleTodo, watchRevision, type Settings, type Todos } from '../shared/model'
+import { addTodo, counter, errors, fireAndForget, hammer, increment, label, onErrorsChanged, settings, todos, toggleTodo, watchRevision } from '../shared/model'
+import type { Settings, Todos } from '../shared/topics'
 import { kindTitle, openWindow, windowKinds } from '../shared/windows'
 
 /** Settings and todos in Zustand stores, bound to their topics: `setState` is a write. */
