@@ -167,7 +167,7 @@ pub fn persisted_file(dir: &Path, bytes: &[u8]) {
     let path = dir.join("t.json");
     let again = dir.join("again.json");
     std::fs::write(&path, bytes).expect("write the file");
-    for schema in [None, Some(Schema::of::<Typed>())] {
+    for schema in [None, Schema::of::<Typed>()] {
         let Ok(Some(loaded)) = file::load(&path, &options, schema.as_ref(), "t") else {
             continue;
         };

@@ -9,7 +9,9 @@
 //! * [`Builder`] declares topics and limits; [`init`] is the empty default.
 //! * [`StateSyncExt::state_sync`] reaches the Rust API, [`StateSync`], from
 //!   any [`Manager`].
-//! * [`Topic`] is a typed handle whose data always deserializes into `T`.
+//! * [`Topic`] is a typed handle whose data always deserializes into `T`;
+//!   [`TopicKey`] names a topic and its type once, for the builder and for
+//!   finding the handle again.
 //! * Actions ([`Builder::action`], [`Builder::typed_action`]) are named
 //!   changes written in Rust that windows call with `act`: they run on the
 //!   latest data and never meet a revision conflict.
@@ -58,6 +60,7 @@ mod models;
 mod persistence;
 mod registry;
 mod revision;
+mod signals;
 mod state_sync;
 mod topic;
 mod typed;
@@ -74,9 +77,9 @@ pub use persistence::{Persistence, PersistenceError, ProblemKind, PERSISTENCE_ER
 pub use registry::{validate_topic_name, MAX_TOPIC_LEN};
 pub use revision::Revision;
 pub use state_sync::{StateSync, DEFAULT_MAX_PAYLOAD_BYTES};
-pub use typed::{Topic, TopicType, TypedSnapshot};
+pub use typed::{Topic, TopicKey, TopicType, TypedSnapshot};
 
-use persistence::saver::{Persister, Settings, Start};
+use persistence::saver::{Persister, Settings};
 use topic::Schema;
 
 /// Access to [`StateSync`] from any [`Manager`]: an `App`, `AppHandle`,
@@ -108,6 +111,7 @@ struct Declared {
     name: String,
     initial: Result<Value>,
     schema: Option<Schema>,
+    persistence: Option<Persistence>,
 }
 
 /// An action declared on the builder, attached to its topic at setup.
@@ -136,6 +140,7 @@ pub struct Builder {
     max_payload_bytes: usize,
     #[cfg(feature = "typescript")]
     typescript: typescript::Registry,
+    stop_on_signals: bool,
 }
 
 impl Default for Builder {
@@ -151,6 +156,7 @@ impl Default for Builder {
             max_payload_bytes: DEFAULT_MAX_PAYLOAD_BYTES,
             #[cfg(feature = "typescript")]
             typescript: typescript::Registry::default(),
+            stop_on_signals: true,
         }
     }
 }
@@ -182,15 +188,22 @@ impl Builder {
             name: name.into(),
             initial: depth::to_value(initial),
             schema: None,
+            persistence: None,
         });
         self
     }
 
-    /// Declares a typed topic: writes from windows must deserialize into `T`.
+    /// Declares a typed topic: writes must deserialize into `T`.
     ///
-    /// Reach it later with [`StateSync::typed`]. With the `typescript`
-    /// feature, `T` must also derive `ts_rs::TS`, and `Builder::export_types`
-    /// writes its TypeScript declaration.
+    /// A write that does not fit, or that carries a key `T` has no field
+    /// for, fails with [`Error::Validation`] naming the field or the key. A
+    /// type that should keep extra keys declares a catch-all
+    /// `#[serde(flatten)] extra: serde_json::Map<String, serde_json::Value>`
+    /// field. Reach the topic later with [`StateSync::typed`], or declare it
+    /// with a [`TopicKey`] through [`persisted_topic`](Self::persisted_topic).
+    ///
+    /// With the `typescript` feature, `T` must also derive `ts_rs::TS`, and
+    /// `Builder::export_types` writes its TypeScript declaration.
     ///
     /// # Examples
     ///
@@ -216,7 +229,54 @@ impl Builder {
         self.topics.push(Declared {
             name,
             initial: depth::to_value(initial),
-            schema: Some(Schema::of::<T>()),
+            schema: Schema::of::<T>(),
+            persistence: None,
+        });
+        self
+    }
+
+    /// Declares a typed topic saved to disk, in one call: the topic of
+    /// `key`, holding a `T`, with `options` for its file.
+    ///
+    /// The same as [`typed_topic`](Self::typed_topic) followed by
+    /// [`persist`](Self::persist). Rust code then reaches it with
+    /// [`StateSync::handle`] and the same key. A key of
+    /// `TopicKey<serde_json::Value>` declares an untyped persisted topic.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use tauri_plugin_state_sync::{Builder, Persistence, StateSyncExt, TopicKey};
+    ///
+    /// #[derive(Serialize, Deserialize, Default)]
+    /// struct Settings { theme: String, zoom: u8 }
+    ///
+    /// const SETTINGS: TopicKey<Settings> = TopicKey::new("settings");
+    ///
+    /// # fn app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    /// builder
+    ///     .plugin(
+    ///         Builder::new()
+    ///             .persisted_topic(SETTINGS, Settings::default(), Persistence::new())
+    ///             .build(),
+    ///     )
+    ///     .setup(|app| {
+    ///         let settings = app.state_sync().handle(SETTINGS)?;
+    ///         println!("zoom {} at start", settings.get()?.data.zoom);
+    ///         Ok(())
+    ///     })
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn persisted_topic<T: TopicType>(mut self, key: TopicKey<T>, initial: T, options: Persistence) -> Self {
+        #[cfg(feature = "typescript")]
+        self.typescript.typed::<T>(key.name());
+        self.topics.push(Declared {
+            name: key.name().to_owned(),
+            initial: depth::to_value(initial),
+            schema: Schema::of::<T>(),
+            persistence: Some(options),
         });
         self
     }
@@ -318,7 +378,10 @@ impl Builder {
     ///
     /// The topic is loaded during setup, before any window can fetch it, and
     /// its revision continues from the saved one. See [`Persistence`] for
-    /// schema versions, migrations and omitted keys.
+    /// schema versions, migrations and omitted keys. For a topic declared with
+    /// [`persisted_topic`](Self::persisted_topic), these options replace the
+    /// ones given there. Topics registered at run time are persisted with
+    /// [`StateSync::register_persisted`].
     #[must_use]
     pub fn persist(mut self, name: impl Into<String>, options: Persistence) -> Self {
         self.persist.insert(name.into(), options);
@@ -375,6 +438,31 @@ impl Builder {
         self
     }
 
+    /// Whether SIGINT (Ctrl+C) and SIGTERM stop the app as a clean exit.
+    /// Defaults to `true`; only Unix has these signals.
+    ///
+    /// Without a handler, these signals end the process on the spot: Tauri's
+    /// exit event does not run, so persisted topics keep their crash lease
+    /// and the next start resumes about a million revisions higher. With it,
+    /// the first signal saves every persisted topic (so nothing is lost even
+    /// if the exit is then cut short) and asks the app to exit through
+    /// [`tauri::AppHandle::exit`] with code 128 + the signal number, the way
+    /// a shell reports a signal. The exit runs the usual `ExitRequested` and
+    /// `Exit` events, so the plugin's exit flush writes a clean lease and the
+    /// next start continues at the same revision. A second signal ends the
+    /// process at once, as if no handler were installed.
+    ///
+    /// The handler is registered through `signal-hook`, which chains
+    /// handlers: others registered the same way (such as `tokio::signal`)
+    /// still run. An app that handles these signals itself should turn this
+    /// off, and call [`tauri::AppHandle::exit`] from its handler so that the
+    /// plugin still flushes at exit.
+    #[must_use]
+    pub fn stop_on_signals(mut self, enabled: bool) -> Self {
+        self.stop_on_signals = enabled;
+        self
+    }
+
     /// Builds the plugin, named `state-sync`.
     pub fn build<R: Runtime>(self) -> TauriPlugin<R> {
         PluginBuilder::new("state-sync")
@@ -389,9 +477,12 @@ impl Builder {
                 commands::topics,
             ])
             .setup(move |app, _api| {
+                let stop_on_signals = self.stop_on_signals;
                 let sync = self.into_state(app)?;
-                app.manage(sync.clone());
-                sync.start_saving();
+                app.manage(sync);
+                if stop_on_signals {
+                    signals::stop_on_signals(app);
+                }
                 Ok(())
             })
             .on_event(|app, event| {
@@ -407,7 +498,7 @@ impl Builder {
     /// Loads persisted topics and registers every declared topic.
     fn into_state<R: Runtime>(self, app: &tauri::AppHandle<R>) -> Result<StateSync<R>> {
         let Builder {
-            topics,
+            mut topics,
             actions,
             mut persist,
             persist_dir,
@@ -417,48 +508,34 @@ impl Builder {
             max_payload_bytes,
             #[cfg(feature = "typescript")]
             typescript: _,
+            stop_on_signals: _,
         } = self;
-        let dir = if persist.is_empty() {
-            persist_dir
-        } else {
-            tauri_plugin_store::resolve_store_path(app, &persist_dir).map_err(|err| {
-                Error::Persistence {
-                    topic: None,
-                    message: format!("cannot resolve {}: {err}", persist_dir.display()),
-                }
-            })?
-        };
-        let mut persister = Persister::new(Settings {
+        for declared in &mut topics {
+            validate_topic_name(&declared.name)?;
+            if let Some(options) = persist.remove(&declared.name) {
+                declared.persistence = Some(options);
+            }
+        }
+        if let Some(name) = persist.into_keys().next() {
+            return Err(Error::UnknownTopic { topic: name });
+        }
+        let dir = tauri_plugin_store::resolve_store_path(app, &persist_dir)
+            .map_err(|err| format!("cannot resolve {}: {err}", persist_dir.display()));
+        if let (Err(message), true) = (&dir, topics.iter().any(|t| t.persistence.is_some())) {
+            return Err(Error::Persistence {
+                topic: None,
+                message: message.clone(),
+            });
+        }
+        let persister = Persister::new(Settings {
             dir,
             debounce: save_debounce,
             max_wait: save_max_wait,
             hook: on_persistence_error,
         });
-        let mut starts = Vec::with_capacity(topics.len());
-        for declared in topics {
-            validate_topic_name(&declared.name)?;
-            let initial = declared.initial?;
-            let start = match persist.remove(&declared.name) {
-                Some(options) => persister.load(
-                    app,
-                    &declared.name,
-                    options,
-                    initial,
-                    declared.schema.as_ref(),
-                ),
-                None => Start {
-                    data: initial,
-                    revision: Revision::ZERO,
-                },
-            };
-            starts.push((declared.name, start, declared.schema));
-        }
-        if let Some(name) = persist.into_keys().next() {
-            return Err(Error::UnknownTopic { topic: name });
-        }
         let sync = StateSync::new(app.clone(), max_payload_bytes, persister);
-        for (name, start, schema) in starts {
-            sync.insert(&name, start.data, start.revision, schema, false)?;
+        for declared in topics {
+            sync.declare(&declared.name, declared.initial?, declared.schema, declared.persistence, false)?;
         }
         for action in actions {
             sync.add_action(&action.topic, &action.name, action.typed, action.run)?;

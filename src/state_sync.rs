@@ -10,11 +10,14 @@ use tokio::sync::watch;
 use crate::{
     actions::{self, Run},
     depth, invalidation,
-    persistence::{saver::Persister, PersistenceError},
+    persistence::{
+        saver::{PersistedTopic, Persister},
+        Persistence, PersistenceError,
+    },
     models::{ActionOutcome, Invalidation, Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
-    registry::Registry,
-    topic::{Proposal, Schema, TopicCell},
-    typed::Topic,
+    registry::{validate_topic_name, Registry},
+    topic::{Proposal, Schema, TopicCell, Unknown},
+    typed::{Topic, TopicKey},
     ActionError, Error, Result, Revision,
 };
 
@@ -124,12 +127,13 @@ impl<R: Runtime> StateSync<R> {
     /// if the name is taken.
     pub fn register(&self, topic: &str, initial: impl Serialize) -> Result<Snapshot> {
         let data = depth::to_value(initial)?;
-        self.insert(topic, data, Revision::ZERO, None, true)
+        self.insert(topic, data, Revision::ZERO, None, None, true)
     }
 
     /// Registers a new typed topic at run time and returns its handle.
     ///
-    /// Writes from windows to this topic must deserialize into `T`.
+    /// Writes to this topic must deserialize into `T` and carry no key `T`
+    /// has no field for. With `T = serde_json::Value` the topic is untyped.
     ///
     /// # Examples
     ///
@@ -150,8 +154,60 @@ impl<R: Runtime> StateSync<R> {
         T: Serialize + DeserializeOwned + 'static,
     {
         let data = depth::to_value(initial)?;
-        self.insert(topic, data, Revision::ZERO, Some(Schema::of::<T>()), true)?;
-        self.typed(topic)
+        self.insert(topic, data, Revision::ZERO, Schema::of::<T>(), None, true)?;
+        Ok(Topic::new(self.clone(), topic.into()))
+    }
+
+    /// Registers a persisted topic at run time and returns its handle.
+    ///
+    /// Like a topic declared with [`crate::Builder::persisted_topic`]: its
+    /// file in the persist directory is loaded (or, if unusable, reported and
+    /// kept aside), its revision continues from the file and after any earlier
+    /// topic of the same name, it is saved once now to take this run's
+    /// revision lease, and from then on after every change. With
+    /// `T = serde_json::Value` the topic is untyped. This does blocking file
+    /// I/O: call it from setup or a blocking context.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTopic`], [`Error::TopicExists`], or
+    /// [`Error::Persistence`] if the persist directory could not be resolved.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde_json::{json, Value};
+    /// use tauri_plugin_state_sync::{Persistence, StateSyncExt};
+    ///
+    /// # fn open_project<R: tauri::Runtime>(app: &tauri::AppHandle<R>, id: u32) -> tauri_plugin_state_sync::Result<()> {
+    /// let project = app.state_sync().register_persisted::<Value>(
+    ///     &format!("project/{id}"),
+    ///     json!({ "open": [] }),
+    ///     Persistence::new(),
+    /// )?;
+    /// println!("project {id} at revision {}", project.get()?.revision);
+    /// # Ok(()) }
+    /// ```
+    pub fn register_persisted<T>(&self, topic: &str, initial: T, options: Persistence) -> Result<Topic<T, R>>
+    where
+        T: Serialize + DeserializeOwned + 'static,
+    {
+        let initial = depth::to_value(initial)?;
+        self.declare(topic, initial, Schema::of::<T>(), Some(options), true)?;
+        Ok(Topic::new(self.clone(), topic.into()))
+    }
+
+    /// The typed handle of the topic named by `key`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownTopic`] if no such topic is registered, or
+    /// [`Error::TypeMismatch`] if it was registered with another type.
+    pub fn handle<T>(&self, key: TopicKey<T>) -> Result<Topic<T, R>>
+    where
+        T: Serialize + DeserializeOwned + 'static,
+    {
+        self.typed(key.name())
     }
 
     /// A typed handle to a topic registered with type `T`.
@@ -174,8 +230,16 @@ impl<R: Runtime> StateSync<R> {
     /// topic afterwards get [`Error::UnknownTopic`], and so does a write
     /// that looked the topic up before the removal and commits after it:
     /// the returned snapshot is the topic's last.
+    /// A persisted topic's last
+    /// state is saved before this returns, with its revision as the lease, so
+    /// registering it again continues right after it; its saver then ends.
+    /// That save is blocking file I/O; a failure is reported as a
+    /// [`PersistenceError`], and the topic is removed all the same.
     pub fn remove(&self, topic: &str) -> Result<Snapshot> {
-        self.inner.registry.remove(topic)
+        let (last, cell) = self.inner.registry.remove(topic)?;
+        // Failures are reported by the persister; the removal itself stands.
+        let _ = self.inner.persister.save_cell(&self.inner.app, &cell, true);
+        Ok(last)
     }
 
     /// Replaces the data of `topic`.
@@ -350,10 +414,12 @@ impl<R: Runtime> StateSync<R> {
     pub fn flush(&self) -> Result<()> {
         self.inner
             .persister
-            .flush(&self.inner.app, false, |topic| self.cell(topic))
+            .flush(&self.inner.app, false, self.inner.registry.cells())
     }
 
-    /// The problems met so far loading or saving persisted topics.
+    /// The problems met so far loading or saving persisted topics: the
+    /// latest of each topic and kind, at most 64, oldest first. Every problem
+    /// is also logged and emitted as it happens.
     pub fn persistence_errors(&self) -> Vec<PersistenceError> {
         self.inner.persister.problems()
     }
@@ -404,20 +470,55 @@ impl<R: Runtime> StateSync<R> {
         })
     }
 
+
+    /// Registers a topic declared in the builder or at run time, loading it
+    /// first from its file when it is persisted.
+    pub(crate) fn declare(
+        &self,
+        topic: &str,
+        initial: Value,
+        schema: Option<Schema>,
+        persistence: Option<Persistence>,
+        announce: bool,
+    ) -> Result<Snapshot> {
+        let Some(options) = persistence else {
+            return self.insert(topic, initial, Revision::ZERO, schema, None, announce);
+        };
+        validate_topic_name(topic)?;
+        // Checked before loading, which may move an unusable file aside.
+        if self.inner.registry.get(topic).is_ok() {
+            return Err(Error::TopicExists {
+                topic: topic.to_owned(),
+            });
+        }
+        let start = self
+            .inner
+            .persister
+            .load(&self.inner.app, topic, options, initial, schema.as_ref())?;
+        self.insert(topic, start.data, start.revision, schema, Some(start.file), announce)
+    }
+
+    /// Registers a topic, and starts saving it when it has a file.
     pub(crate) fn insert(
         &self,
         topic: &str,
         data: Value,
         revision: Revision,
         schema: Option<Schema>,
+        persisted: Option<Arc<PersistedTopic>>,
         announce: bool,
     ) -> Result<Snapshot> {
         let data = depth::accept(data)?;
         let data = match &schema {
-            Some(schema) => schema.validate(topic, data)?.0,
+            Some(schema) => schema.validate(topic, data, Unknown::Refuse)?.0,
             None => data,
         };
-        let snapshot = self.inner.registry.insert(topic, data, revision, schema)?;
+        let (snapshot, cell) = self.inner.registry.insert(topic, data, revision, schema, persisted)?;
+        // Subscribe before the first save, so no change falls between them.
+        let changes = cell.subscribe();
+        if let Some(file) = cell.persisted() {
+            self.inner.persister.watch(&self.inner.app, file.clone(), changes);
+        }
         if announce {
             self.announce(topic, snapshot.revision, &Source::Rust);
         }
@@ -502,7 +603,8 @@ impl<R: Runtime> StateSync<R> {
     ) -> Result<Arc<TopicCell>> {
         let cell = self.cell(topic)?;
         let actual = cell.schema();
-        if actual.map(|schema| schema.type_id) != Some(type_id) {
+        let untyped = type_id == std::any::TypeId::of::<Value>();
+        if actual.map(|schema| schema.type_id) != (!untyped).then_some(type_id) {
             return Err(Error::TypeMismatch {
                 topic: topic.to_owned(),
                 actual: actual.map_or("serde_json::Value", |schema| schema.type_name),
@@ -541,13 +643,6 @@ impl<R: Runtime> StateSync<R> {
         self.inner.registry.get(topic)
     }
 
-    /// Starts saving persisted topics; called once at setup.
-    pub(crate) fn start_saving(&self) {
-        self.inner
-            .persister
-            .start(&self.inner.app, |topic| self.cell(topic));
-    }
-
     /// Writes every persisted topic with a lease ending at its revision, so
     /// the next start resumes exactly there.
     pub(crate) fn flush_on_exit(&self) {
@@ -555,7 +650,7 @@ impl<R: Runtime> StateSync<R> {
         let _ = self
             .inner
             .persister
-            .flush(&self.inner.app, true, |topic| self.cell(topic));
+            .flush(&self.inner.app, true, self.inner.registry.cells());
     }
 }
 

@@ -1,4 +1,5 @@
-//! [`Topic<T>`]: a typed handle to a topic registered with a Rust type.
+//! [`Topic<T>`]: a typed handle to a topic registered with a Rust type, and
+//! [`TopicKey<T>`], the name and type that declare one and find it again.
 
 use std::{marker::PhantomData, sync::Arc};
 
@@ -40,6 +41,75 @@ pub trait TopicType: Serialize + DeserializeOwned + ts_rs::TS + 'static {}
 #[cfg(feature = "typescript")]
 impl<T: Serialize + DeserializeOwned + ts_rs::TS + 'static> TopicType for T {}
 
+/// A topic's name together with its Rust type, declared once as a constant.
+///
+/// Give it to [`crate::Builder::persisted_topic`] to declare the topic, and
+/// to [`StateSync::handle`] to reach it from Rust: the name is written once,
+/// and the type is checked by the compiler rather than by a lookup that could
+/// name the wrong type. `TopicKey<serde_json::Value>` names an untyped topic.
+///
+/// # Examples
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use tauri_plugin_state_sync::{Builder, Persistence, StateSyncExt, TopicKey};
+///
+/// #[derive(Serialize, Deserialize, Default)]
+/// struct Settings { theme: String, zoom: u8 }
+///
+/// const SETTINGS: TopicKey<Settings> = TopicKey::new("settings");
+///
+/// # fn app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+/// builder
+///     .plugin(
+///         Builder::new()
+///             .persisted_topic(SETTINGS, Settings::default(), Persistence::new())
+///             .build(),
+///     )
+///     .setup(|app| {
+///         app.state_sync().handle(SETTINGS)?.update(|s| s.zoom = 2)?;
+///         Ok(())
+///     })
+/// # }
+/// ```
+pub struct TopicKey<T> {
+    name: &'static str,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> TopicKey<T> {
+    /// The key of the topic `name` holding a `T`. The name is checked when the
+    /// topic is declared.
+    pub const fn new(name: &'static str) -> Self {
+        TopicKey {
+            name,
+            _type: PhantomData,
+        }
+    }
+
+    /// The topic's name.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl<T> Clone for TopicKey<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for TopicKey<T> {}
+
+impl<T> std::fmt::Debug for TopicKey<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TopicKey")
+            .field("name", &self.name)
+            .field("type", &std::any::type_name::<T>())
+            .finish()
+    }
+}
+
 /// A topic's data as a `T`, with its revision.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TypedSnapshot<T> {
@@ -53,9 +123,13 @@ pub struct TypedSnapshot<T> {
 ///
 /// Writes from windows to the topic are deserialized into `T` and rejected
 /// with [`crate::Error::Validation`], naming the failing field, when they do
-/// not fit. Obtain a handle with [`StateSync::register_typed`],
-/// [`StateSync::typed`], or [`crate::Builder::typed_topic`] followed by
-/// [`StateSync::typed`].
+/// not fit, or carry a key `T` has no field for. Obtain a handle with
+/// [`StateSync::handle`] for a [`TopicKey`], with [`StateSync::register_typed`]
+/// or [`StateSync::register_persisted`] at run time, or with
+/// [`StateSync::typed`] by name.
+///
+/// The handle holds the topic's name, not the topic: once the topic is
+/// removed, its methods fail with [`crate::Error::UnknownTopic`].
 ///
 /// # Examples
 ///

@@ -59,7 +59,9 @@ sourceId: string, };
  * Reported to the log, to the hook set with
  * [`crate::Builder::on_persistence_error`], to windows as the
  * [`PERSISTENCE_ERROR_EVENT`], and kept for the `persistence_errors`
- * command, since load errors happen before any window exists.
+ * command, since load errors happen before any window exists. The kept list
+ * is bounded: it holds the latest problem of each topic and kind, at most 64,
+ * and drops the oldest first.
  */
 export type PersistenceError = {
 /**
@@ -86,7 +88,7 @@ movedTo: string | null, };
 /**
  * What went wrong with a persisted topic's file.
  */
-export type ProblemKind = "corrupt" | "unreadable" | "invalid-data" | "too-deep" | "migration" | "newer-schema" | "save";
+export type ProblemKind = "corrupt" | "unreadable" | "not-a-file" | "invalid-data" | "too-deep" | "migration" | "newer-schema" | "save";
 
 /** A revision: the canonical decimal string of a `u64`, never a number. */
 export type Revision = string;

@@ -142,8 +142,16 @@ fn main() {
     tauri::Builder::default()
         .plugin(state_sync(persist_dir).build())
         .invoke_handler(tauri::generate_handler![quit])
-        .run(context)
-        .expect("error while running the state-sync demo");
+        .build(context)
+        .expect("error while building the state-sync demo")
+        .run(|_, event| {
+            if let tauri::RunEvent::Ready = event {
+                println!(
+                    "state-sync demo: running. Stop it with Ctrl+C here or by closing its windows; \
+                     either way the settings and todos are saved."
+                );
+            }
+        });
 }
 
 #[cfg(all(test, feature = "typescript"))]
