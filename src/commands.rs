@@ -7,6 +7,9 @@
 //! into a blind write, and neither must `expectedRevision: null`. Argument
 //! values nested deeper than [`crate::MAX_DEPTH`] are refused before anything
 //! recursive touches them.
+//!
+//! What a write's answer reveals of a topic (the data a conflict or an
+//! action outcome carries) is checked in one place, [`may_read`].
 
 use serde::{de::DeserializeOwned, Deserialize};
 use serde_json::Value;
@@ -17,7 +20,7 @@ use tauri::{
 
 use crate::{
     depth,
-    models::{Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
+    models::{ActionOutcome, Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
     persistence::PersistenceError,
     state_sync::Change,
     Error, Result, Revision, StateSyncExt,
@@ -62,6 +65,15 @@ pub(crate) struct PatchArgs {
 /// refuse as a revision, not a way to leave the argument out.
 fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(deserializer).map(Some)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ActArgs {
+    pub(crate) topic: String,
+    pub(crate) action: String,
+    #[serde(default)]
+    pub(crate) args: Value,
 }
 
 /// Deserializes a command's arguments, naming the offending one on failure.
@@ -124,6 +136,29 @@ fn source<R: Runtime>(webview: &Webview<R>) -> Source {
     Source::Webview(webview.label().to_owned())
 }
 
+/// Whether `webview` may read `topic`, and so may receive its data in the
+/// answer to a write: the one place that decides it. Today a window may read
+/// every topic when its capabilities allow the `snapshot` command.
+fn may_read<R: Runtime>(webview: &Webview<R>, _topic: &str) -> bool {
+    matches!(
+        webview.resolve_command_scope::<Value>("state-sync", "snapshot"),
+        Ok(Some(_))
+    )
+}
+
+/// The answer to a write from `webview`: a conflict keeps the data it
+/// carries only for a window that may read the topic.
+fn answer<R: Runtime>(
+    webview: &Webview<R>,
+    topic: &str,
+    result: Result<WriteOutcome>,
+) -> Result<WriteOutcome> {
+    result.map_err(|err| match err {
+        Error::Conflict { .. } if !may_read(webview, topic) => err.without_data(),
+        err => err,
+    })
+}
+
 #[command]
 pub(crate) async fn snapshot<R: Runtime>(
     app: AppHandle<R>,
@@ -160,7 +195,8 @@ pub(crate) async fn set<R: Runtime>(
     let sync = webview.state_sync();
     sync.check_payload(&args.data)?;
     let expected = expected(args.expected_revision)?;
-    sync.write(&args.topic, Change::Replace(args.data), expected, source(&webview))
+    let result = sync.write(&args.topic, Change::Replace(args.data), expected, source(&webview));
+    answer(&webview, &args.topic, result)
 }
 
 #[command]
@@ -172,7 +208,23 @@ pub(crate) async fn patch<R: Runtime>(
     let sync = webview.state_sync();
     sync.check_payload(&args.patch)?;
     let expected = expected(args.expected_revision)?;
-    sync.write(&args.topic, Change::Merge(args.patch), expected, source(&webview))
+    let result = sync.write(&args.topic, Change::Merge(args.patch), expected, source(&webview));
+    answer(&webview, &args.topic, result)
+}
+
+#[command]
+pub(crate) async fn act<R: Runtime>(
+    webview: Webview<R>,
+    request: Request<'_>,
+) -> Result<ActionOutcome> {
+    let args: ActArgs = parse(&request)?;
+    let sync = webview.state_sync();
+    sync.check_payload(&args.args)?;
+    let mut outcome = sync.act_as(&args.topic, &args.action, &args.args, source(&webview))?;
+    if !may_read(&webview, &args.topic) {
+        outcome.data = None;
+    }
+    Ok(outcome)
 }
 
 #[command]

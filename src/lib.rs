@@ -12,6 +12,9 @@
 //! * [`Topic`] is a typed handle whose data always deserializes into `T`;
 //!   [`TopicKey`] names a topic and its type once, for the builder and for
 //!   finding the handle again.
+//! * Actions ([`Builder::action`], [`Builder::typed_action`]) are named
+//!   changes written in Rust that windows call with `act`: they run on the
+//!   latest data and never meet a revision conflict.
 //! * The wire format is documented in `docs/protocol.md`.
 //!
 //! # Examples
@@ -45,6 +48,7 @@ use tauri::{
     Manager, RunEvent, Runtime,
 };
 
+mod actions;
 mod commands;
 mod depth;
 mod error;
@@ -64,9 +68,9 @@ mod typed;
 pub mod typescript;
 
 pub use depth::MAX_DEPTH;
-pub use error::{Error, Result};
+pub use error::{ActionError, Error, Result};
 pub use models::{
-    Invalidation, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome, INVALIDATION_EVENT,
+    ActionOutcome, Invalidation, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome, INVALIDATION_EVENT,
     RUST_SOURCE_ID,
 };
 pub use persistence::{Persistence, PersistenceError, ProblemKind, PERSISTENCE_ERROR_EVENT};
@@ -110,6 +114,15 @@ struct Declared {
     persistence: Option<Persistence>,
 }
 
+/// An action declared on the builder, attached to its topic at setup.
+struct DeclaredAction {
+    topic: String,
+    name: String,
+    /// The topic type a typed action works on.
+    typed: Option<(std::any::TypeId, &'static str)>,
+    run: actions::Run,
+}
+
 /// Configures the plugin: the topics that exist from the start, which of
 /// them are saved to disk, and limits.
 ///
@@ -118,6 +131,7 @@ struct Declared {
 /// topic) make the app's setup fail with the corresponding [`Error`].
 pub struct Builder {
     topics: Vec<Declared>,
+    actions: Vec<DeclaredAction>,
     persist: HashMap<String, Persistence>,
     persist_dir: PathBuf,
     save_debounce: Duration,
@@ -133,6 +147,7 @@ impl Default for Builder {
     fn default() -> Self {
         Builder {
             topics: Vec::new(),
+            actions: Vec::new(),
             persist: HashMap::new(),
             persist_dir: PathBuf::from("state-sync"),
             save_debounce: Duration::from_millis(250),
@@ -266,6 +281,99 @@ impl Builder {
         self
     }
 
+    /// Declares the action `name` on the topic `topic`: a closure from the
+    /// current data and a JSON argument to the new data, or an [`ActionError`].
+    ///
+    /// Windows call it with `act` (`handle.act(name, args)` in the guest
+    /// binding). It runs on the latest data and never fails with a revision
+    /// conflict; under contention it may run more than once, so it must not
+    /// have side effects. See [`StateSync::register_action`] for the rules,
+    /// and [`typed_action`](Self::typed_action) for a typed topic. Setup
+    /// fails with [`Error::UnknownTopic`] if `topic` is not declared.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use tauri_plugin_state_sync::ActionError;
+    /// # fn app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    /// builder.plugin(
+    ///     tauri_plugin_state_sync::Builder::new()
+    ///         .topic("counter", 0)
+    ///         .action("counter", "increment", |value, args| {
+    ///             let by = args["by"].as_i64().ok_or_else(|| ActionError::new("`by` must be an integer"))?;
+    ///             Ok(json!(value.as_i64().unwrap_or(0) + by))
+    ///         })
+    ///         .build(),
+    /// )
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn action(
+        mut self,
+        topic: impl Into<String>,
+        name: impl Into<String>,
+        run: impl Fn(&Value, &Value) -> Result<Value, ActionError> + Send + Sync + 'static,
+    ) -> Self {
+        self.actions.push(DeclaredAction {
+            topic: topic.into(),
+            name: name.into(),
+            typed: None,
+            run: actions::untyped(run),
+        });
+        self
+    }
+
+    /// Declares a typed action on the typed topic `topic`: the closure changes
+    /// the data as a `T`, given an argument of type `A`.
+    ///
+    /// An argument that does not deserialize into `A` is refused with
+    /// [`Error::Validation`] naming the field, and the closure does not run.
+    /// Setup fails with [`Error::TypeMismatch`] if `topic` was not declared
+    /// with [`typed_topic`](Self::typed_topic) of `T`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize, Default)]
+    /// struct Counter { value: i64 }
+    /// #[derive(Deserialize)]
+    /// struct Increment { by: i64 }
+    ///
+    /// # fn app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    /// builder.plugin(
+    ///     tauri_plugin_state_sync::Builder::new()
+    ///         .typed_topic("counter", Counter::default())
+    ///         .typed_action("counter", "increment", |counter: &mut Counter, Increment { by }| {
+    ///             counter.value += by;
+    ///             Ok(())
+    ///         })
+    ///         .build(),
+    /// )
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn typed_action<T, A>(
+        mut self,
+        topic: impl Into<String>,
+        name: impl Into<String>,
+        run: impl Fn(&mut T, A) -> Result<(), ActionError> + Send + Sync + 'static,
+    ) -> Self
+    where
+        T: TopicType,
+        A: serde::de::DeserializeOwned + 'static,
+    {
+        self.actions.push(DeclaredAction {
+            topic: topic.into(),
+            name: name.into(),
+            typed: Some((std::any::TypeId::of::<T>(), std::any::type_name::<T>())),
+            run: actions::typed(run),
+        });
+        self
+    }
+
     /// Saves the declared topic `name` to disk and restores it at start.
     ///
     /// The topic is loaded during setup, before any window can fetch it, and
@@ -359,6 +467,7 @@ impl Builder {
     pub fn build<R: Runtime>(self) -> TauriPlugin<R> {
         PluginBuilder::new("state-sync")
             .invoke_handler(tauri::generate_handler![
+                commands::act,
                 commands::flush,
                 commands::patch,
                 commands::persistence_errors,
@@ -390,6 +499,7 @@ impl Builder {
     fn into_state<R: Runtime>(self, app: &tauri::AppHandle<R>) -> Result<StateSync<R>> {
         let Builder {
             mut topics,
+            actions,
             mut persist,
             persist_dir,
             save_debounce,
@@ -426,6 +536,9 @@ impl Builder {
         let sync = StateSync::new(app.clone(), max_payload_bytes, persister);
         for declared in topics {
             sync.declare(&declared.name, declared.initial?, declared.schema, declared.persistence, false)?;
+        }
+        for action in actions {
+            sync.add_action(&action.topic, &action.name, action.typed, action.run)?;
         }
         Ok(sync)
     }

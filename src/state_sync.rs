@@ -8,16 +8,17 @@ use tauri::{AppHandle, Runtime};
 use tokio::sync::watch;
 
 use crate::{
+    actions::{self, Run},
     depth, invalidation,
     persistence::{
         saver::{PersistedTopic, Persister},
         Persistence, PersistenceError,
     },
-    models::{Invalidation, Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
+    models::{ActionOutcome, Invalidation, Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
     registry::{validate_topic_name, Registry},
     topic::{Proposal, Schema, TopicCell, Unknown},
     typed::{Topic, TopicKey},
-    Error, Result, Revision,
+    ActionError, Error, Result, Revision,
 };
 
 /// The default limit on the serialized size of one write from a window: 8 MiB.
@@ -321,6 +322,64 @@ impl<R: Runtime> StateSync<R> {
         })
     }
 
+    /// Registers the action `action` on `topic`: a closure from the current
+    /// data and a JSON argument to the new data.
+    ///
+    /// Windows call it with the `act` command, Rust with [`act`](Self::act).
+    /// It runs like [`update`](Self::update): on the latest data, outside
+    /// every lock, and again if another writer commits first, so it must not
+    /// have side effects. What it returns is validated against the topic's
+    /// type, if it has one. The action lives as long as the topic: removing
+    /// the topic removes it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownTopic`], or [`Error::ActionExists`] if the topic
+    /// already has an action of that name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use tauri_plugin_state_sync::{ActionError, StateSyncExt};
+    /// # fn setup<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> tauri_plugin_state_sync::Result<()> {
+    /// app.state_sync().register_action("todos", "clear-done", |todos, _args| {
+    ///     let items = todos.as_object().ok_or_else(|| ActionError::new("todos must be an object"))?;
+    ///     let open = items.iter().filter(|(_, todo)| todo["done"] != json!(true));
+    ///     Ok(json!(open.map(|(id, todo)| (id.clone(), todo.clone())).collect::<serde_json::Map<_, _>>()))
+    /// })?;
+    /// app.state_sync().act("todos", "clear-done", json!(null))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn register_action(
+        &self,
+        topic: &str,
+        action: &str,
+        run: impl Fn(&Value, &Value) -> Result<Value, ActionError> + Send + Sync + 'static,
+    ) -> Result<()> {
+        self.add_action(topic, action, None, actions::untyped(run))
+    }
+
+    /// Runs the action `action` of `topic` with the argument `args`, and
+    /// returns the outcome with the resulting data.
+    ///
+    /// The action applies to the latest data and never fails with a revision
+    /// conflict. An action that returns data equal to the current data changes
+    /// nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownAction`]; [`Error::Validation`] for an argument of a
+    /// typed action that does not fit its type, or a result that does not fit
+    /// the topic's; [`Error::ActionFailed`] or [`Error::ActionPanicked`] when
+    /// the closure refuses or panics; [`Error::TooDeep`] for an argument or a
+    /// result nested deeper than [`crate::MAX_DEPTH`]. In every case the
+    /// topic is unchanged.
+    pub fn act(&self, topic: &str, action: &str, args: impl Serialize) -> Result<ActionOutcome> {
+        let args = depth::to_value(args)?;
+        self.act_as(topic, action, &args, Source::Rust)
+    }
+
     /// A watch receiver that always holds the latest snapshot of `topic`.
     ///
     /// # Examples
@@ -369,6 +428,48 @@ impl<R: Runtime> StateSync<R> {
     pub fn max_payload_bytes(&self) -> usize {
         self.inner.max_payload_bytes
     }
+
+    /// Adds an action to `topic`; a typed one (`typed` names its topic type)
+    /// only to a topic of that type.
+    pub(crate) fn add_action(
+        &self,
+        topic: &str,
+        action: &str,
+        typed: Option<(std::any::TypeId, &'static str)>,
+        run: Run,
+    ) -> Result<()> {
+        let cell = match typed {
+            Some((type_id, type_name)) => self.cell_of_type(topic, type_id, type_name)?,
+            None => self.cell(topic)?,
+        };
+        cell.actions().add(cell.name(), action, run)
+    }
+
+    /// The one path of every action call, from Rust or from a window.
+    pub(crate) fn act_as(
+        &self,
+        topic: &str,
+        action: &str,
+        args: &Value,
+        source: Source,
+    ) -> Result<ActionOutcome> {
+        let cell = self.cell(topic)?;
+        let run = cell.actions().get(cell.name(), action)?;
+        let mut result = None;
+        let outcome = self.commit(&cell, None, source, |current| {
+            let next = actions::call(&run, cell.name(), action, &current.data, args)?;
+            let (data, exact) = cell.validate(depth::accept(next)?)?;
+            let data = Arc::new(data);
+            // The last proposal is what was committed, or equals the data kept.
+            result = Some(data.clone());
+            Ok(Proposal { data, exact })
+        })?;
+        Ok(ActionOutcome {
+            outcome,
+            data: result,
+        })
+    }
+
 
     /// Registers a topic declared in the builder or at run time, loading it
     /// first from its file when it is persisted.
@@ -490,15 +591,24 @@ impl<R: Runtime> StateSync<R> {
     }
 
     pub(crate) fn typed_cell<T: 'static>(&self, topic: &str) -> Result<Arc<TopicCell>> {
+        self.cell_of_type(topic, std::any::TypeId::of::<T>(), std::any::type_name::<T>())
+    }
+
+    /// The cell of `topic`, if it was registered with the type `type_id`.
+    fn cell_of_type(
+        &self,
+        topic: &str,
+        type_id: std::any::TypeId,
+        type_name: &'static str,
+    ) -> Result<Arc<TopicCell>> {
         let cell = self.cell(topic)?;
         let actual = cell.schema();
-        let wanted = std::any::TypeId::of::<T>();
-        let untyped = wanted == std::any::TypeId::of::<Value>();
-        if actual.map(|schema| schema.type_id) != (!untyped).then_some(wanted) {
+        let untyped = type_id == std::any::TypeId::of::<Value>();
+        if actual.map(|schema| schema.type_id) != (!untyped).then_some(type_id) {
             return Err(Error::TypeMismatch {
                 topic: topic.to_owned(),
                 actual: actual.map_or("serde_json::Value", |schema| schema.type_name),
-                requested: std::any::type_name::<T>(),
+                requested: type_name,
             });
         }
         Ok(cell)

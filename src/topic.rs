@@ -22,6 +22,9 @@
 //!   commit returns. Under concurrent writers, events of one topic may
 //!   therefore be emitted out of revision order; windows apply a snapshot only
 //!   when it is newer, so this is harmless.
+//! * **Actions live with their topic.** The named actions registered on a
+//!   topic ([`Actions`]) belong to its cell: removing the topic removes them,
+//!   and a topic registered again under the same name starts with none.
 //! * **A removed topic takes no more commits.** Removal closes the cell in
 //!   the channel's write lock; a writer that looked the topic up before then
 //!   fails with [`Error::UnknownTopic`] instead of committing a revision that
@@ -41,7 +44,10 @@ use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 use tokio::sync::watch;
 
-use crate::{depth, models::Snapshot, persistence::saver::PersistedTopic, Error, Result, Revision, WriteOutcome};
+use crate::{
+    actions::Actions, depth, models::Snapshot, persistence::saver::PersistedTopic, Error, Result, Revision,
+    WriteOutcome,
+};
 
 /// The Rust type behind a typed topic, and how to validate JSON against it.
 ///
@@ -155,6 +161,7 @@ pub(crate) struct TopicCell {
     /// cell; see `persistence::saver`.
     persisted: Option<Arc<PersistedTopic>>,
     state: watch::Sender<Snapshot>,
+    actions: Actions,
     /// Set by [`close`](Self::close) when the topic is removed. Read and
     /// written only inside `state`'s write lock, so a commit either lands
     /// before the removal reads the last revision or fails.
@@ -182,6 +189,7 @@ impl TopicCell {
             schema,
             persisted: None,
             state,
+            actions: Actions::default(),
             closed: AtomicBool::new(false),
         }
     }
@@ -203,6 +211,11 @@ impl TopicCell {
 
     pub(crate) fn schema(&self) -> Option<&Schema> {
         self.schema.as_ref()
+    }
+
+    /// The named actions registered on this topic.
+    pub(crate) fn actions(&self) -> &Actions {
+        &self.actions
     }
 
     /// The current data and revision, read together.
@@ -253,7 +266,7 @@ impl TopicCell {
             let current = self.snapshot();
             if let Some(expected) = expected {
                 if expected != current.revision {
-                    return Err(self.conflict(expected, current.revision));
+                    return Err(self.conflict(expected, current));
                 }
             }
             let Proposal { data, exact } = propose(&current)?;
@@ -273,9 +286,10 @@ impl TopicCell {
                         exact,
                     })
                 }
-                Err(moved_to) => {
+                Err(_) => {
                     if let Some(expected) = expected {
-                        return Err(self.conflict(expected, moved_to));
+                        // Read again: the conflict carries a revision with its data.
+                        return Err(self.conflict(expected, self.snapshot()));
                     }
                 }
             }
@@ -315,11 +329,14 @@ impl TopicCell {
         outcome
     }
 
-    fn conflict(&self, expected: Revision, current: Revision) -> Error {
+    /// The conflict of a compare-and-set that expected `expected`, carrying
+    /// the snapshot the topic is at.
+    fn conflict(&self, expected: Revision, current: Snapshot) -> Error {
         Error::Conflict {
             topic: self.name.to_string(),
             expected,
-            current,
+            current: current.revision,
+            data: Some(current.data),
         }
     }
 }
@@ -364,9 +381,10 @@ mod tests {
         replace(&cell, None, json!(2)).unwrap();
         let err = replace(&cell, Some(Revision::ZERO), json!(3)).unwrap_err();
         match err {
-            Error::Conflict { expected, current, .. } => {
+            Error::Conflict { expected, current, data, .. } => {
                 assert_eq!(expected, Revision::ZERO);
                 assert_eq!(current, Revision::new(1));
+                assert_eq!(data.as_deref(), Some(&json!(2)), "the data at the current revision");
             }
             other => panic!("expected a conflict, got {other}"),
         }

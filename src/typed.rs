@@ -8,11 +8,11 @@ use tauri::Runtime;
 use tokio::sync::watch;
 
 use crate::{
-    depth,
-    models::{Snapshot, Source},
+    actions, depth,
+    models::{ActionOutcome, Snapshot, Source},
     state_sync::{Change, StateSync},
     topic::Proposal,
-    Result, Revision, WriteOutcome,
+    ActionError, Result, Revision, WriteOutcome,
 };
 
 /// What the Rust type of a topic declared with [`crate::Builder::typed_topic`]
@@ -220,6 +220,50 @@ where
                 exact: true,
             })
         })
+    }
+
+    /// Registers the typed action `action`: a closure that changes the data as
+    /// a `T`, given an argument of type `A`.
+    ///
+    /// An argument that does not deserialize into `A` is refused with
+    /// [`crate::Error::Validation`] naming the field, before the closure runs.
+    /// As with [`update`](Self::update), the closure may run more than once
+    /// and must not have side effects; returning an [`ActionError`] leaves the
+    /// topic unchanged. See [`StateSync::register_action`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use tauri_plugin_state_sync::StateSyncExt;
+    ///
+    /// #[derive(Serialize, Deserialize)]
+    /// struct Counter { value: i64 }
+    /// #[derive(Deserialize)]
+    /// struct Increment { by: i64 }
+    ///
+    /// # fn setup<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> tauri_plugin_state_sync::Result<()> {
+    /// let counter = app.state_sync().register_typed("counter", Counter { value: 0 })?;
+    /// counter.register_action("increment", |counter: &mut Counter, Increment { by }| {
+    ///     counter.value = counter.value.checked_add(by).ok_or("the counter would overflow")?;
+    ///     Ok(())
+    /// })?;
+    /// counter.act("increment", serde_json::json!({ "by": 2 }))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn register_action<A: DeserializeOwned + 'static>(
+        &self,
+        action: &str,
+        run: impl Fn(&mut T, A) -> Result<(), ActionError> + Send + Sync + 'static,
+    ) -> Result<()> {
+        let cell = self.sync.typed_cell::<T>(&self.name)?;
+        cell.actions().add(&self.name, action, actions::typed(run))
+    }
+
+    /// Runs the action `action` with the argument `args`; see [`StateSync::act`].
+    pub fn act(&self, action: &str, args: impl Serialize) -> Result<ActionOutcome> {
+        self.sync.typed_cell::<T>(&self.name)?;
+        self.sync.act(&self.name, action, args)
     }
 
     /// A watch receiver that always holds the latest snapshot, as JSON.
