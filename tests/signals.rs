@@ -10,7 +10,7 @@
 use std::{
     io::{BufRead, BufReader},
     path::Path,
-    process::{Command, Stdio},
+    process::{Child, Command, Stdio},
     sync::{
         atomic::{AtomicBool, Ordering},
         Arc,
@@ -21,6 +21,26 @@ use std::{
 use serde_json::{json, Value};
 use tauri::test::{mock_builder, mock_context, noop_assets};
 use tauri_plugin_state_sync::{Builder, Persistence, StateSyncExt};
+
+/// Runs the test `test` of this binary again as a child app with `env` set to
+/// `dir`, and returns it with its remaining stdout once it printed `ready`.
+fn spawn_ready_child(test: &str, env: &str, dir: &Path) -> (Child, impl Iterator<Item = String>) {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture"])
+        .env(env, dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the child app");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok);
+    assert!(lines.by_ref().any(|line| line == "ready"), "the child never got ready");
+    (child, lines)
+}
+
+fn send_sigint(child: &Child) {
+    let sent = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success(), "SIGINT sent to the child");
+}
 
 const CHILD_DIR: &str = "STATE_SYNC_SIGNALS_CHILD_DIR";
 const TEST: &str = "with_signals_turned_off_sigint_reaches_only_the_apps_own_handler";
@@ -59,18 +79,9 @@ fn with_signals_turned_off_sigint_reaches_only_the_apps_own_handler() {
     }
     let dir = std::env::temp_dir().join(format!("state-sync-signals-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", TEST, "--nocapture"])
-        .env(CHILD_DIR, &dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn the child app");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok);
-    assert!(lines.by_ref().any(|line| line == "ready"), "the child never got ready");
+    let (mut child, lines) = spawn_ready_child(TEST, CHILD_DIR, &dir);
 
-    let sent = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(sent.success(), "SIGINT sent to the child");
+    send_sigint(&child);
     let status = child.wait().unwrap();
     let rest: Vec<String> = lines.collect();
 
@@ -116,20 +127,11 @@ fn sigint_saves_every_persisted_topic_before_the_process_ends() {
     }
     let dir = std::env::temp_dir().join(format!("state-sync-signals-save-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", SAVE_TEST, "--nocapture"])
-        .env(SAVE_CHILD, &dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn the child app");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok);
-    assert!(lines.by_ref().any(|line| line == "ready"), "the child never got ready");
+    let (mut child, lines) = spawn_ready_child(SAVE_TEST, SAVE_CHILD, &dir);
     let file = || -> Value { serde_json::from_slice(&std::fs::read(dir.join("settings.json")).unwrap()).unwrap() };
     assert_eq!(file()["revision"], "0", "before the signal, only setup's save is on disk");
 
-    let sent = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(sent.success(), "SIGINT sent to the child");
+    send_sigint(&child);
     let status = child.wait().unwrap();
     let rest: Vec<String> = lines.collect();
     assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}: {rest:?}");
