@@ -450,7 +450,9 @@ impl Builder {
     /// a shell reports a signal. The exit runs the usual `ExitRequested` and
     /// `Exit` events, so the plugin's exit flush writes a clean lease and the
     /// next start continues at the same revision. A second signal ends the
-    /// process at once, as if no handler were installed.
+    /// process at once, as if no handler were installed, and so does an exit
+    /// that has not finished 10 seconds after the first signal (a window or
+    /// an exit handler that hangs), since the topics were already saved.
     ///
     /// The handler is registered through `signal-hook`, which chains
     /// handlers: others registered the same way (such as `tokio::signal`)

@@ -3,11 +3,19 @@
 //! See [`crate::Builder::stop_on_signals`] for what the user sees. The first
 //! signal saves every persisted topic with its lease (durable even if the
 //! exit is then cut short) and asks Tauri to exit, so the normal exit path
-//! runs and the plugin's exit flush gives the lease up. A second signal, or
-//! a runtime that cannot exit, ends the process with the signal's default
-//! action, so the handler never makes the process hard to stop.
+//! runs and the plugin's exit flush gives the lease up. A second signal, a
+//! runtime that cannot exit, or an exit that has not finished within
+//! [`EXIT_GRACE`] ends the process with the signal's default action, so the
+//! handler never makes the process hard to stop.
+
+use std::time::Duration;
 
 use tauri::{AppHandle, Runtime};
+
+/// How long the exit that a first signal starts may take before the process
+/// ends as the signal would have ended it. The topics were saved before the
+/// exit began, so cutting it short loses nothing that was acknowledged.
+pub(crate) const EXIT_GRACE: Duration = Duration::from_secs(10);
 
 /// Installs the handler for the life of the process, on a thread of its own.
 /// A failure to install is logged: the app runs, as it would without one.
@@ -41,6 +49,20 @@ pub(crate) fn stop_on_signals<R: Runtime>(app: &AppHandle<R>) {
                 }
                 stopping = true;
                 log::info!("state-sync: {name}: saving persisted topics and exiting");
+                // An exit that hangs (a window that never closes, an app's
+                // own exit handler that blocks) must not keep the process up.
+                let watchdog = std::thread::Builder::new()
+                    .name("state-sync-exit-watchdog".into())
+                    .spawn(move || {
+                        std::thread::sleep(EXIT_GRACE);
+                        log::error!(
+                            "state-sync: the exit after {name} did not finish within {EXIT_GRACE:?}; ending the process as {name} would"
+                        );
+                        let _ = emulate_default_handler(signal);
+                    });
+                if let Err(err) = watchdog {
+                    log::warn!("state-sync: cannot start the exit watchdog: {err}");
+                }
                 if let Some(sync) = app.try_state::<crate::StateSync<R>>() {
                     // Failures are reported by the persister; the exit goes on.
                     let _ = sync.flush();

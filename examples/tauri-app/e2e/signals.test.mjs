@@ -6,20 +6,19 @@
 // the app process itself, as a terminal would.
 
 import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { appBinary, dataDir, waitUntil } from './support.mjs'
+import { appBinary, dataDir, exited, waitUntil } from './support.mjs'
 
 const LEASE_SPAN = 2 ** 20
 const signals = { SIGINT: 2, SIGTERM: 15 }
 
 /** Starts the demo on `topics` and resolves once it prints that it is running. */
-async function startDemo(topics) {
+async function startDemo(topics, env = {}) {
   const child = spawn('setpriv', ['--bounding-set=-sys_nice', appBinary], {
-    env: { ...process.env, STATE_SYNC_DEMO_DIR: topics },
+    env: { ...process.env, ...env, STATE_SYNC_DEMO_DIR: topics },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
@@ -47,7 +46,7 @@ describe('stopping the demo with a signal', () => {
       assert.equal(readSettings(topics).lease, String(41 + LEASE_SPAN), 'while running, the file holds a lease')
 
       demo.child.kill(signal)
-      const [code] = await once(demo.child, 'exit')
+      const { code } = await exited(demo.child, 30_000)
       assert.equal(code, 128 + number, `it exits with 128 + ${number}, as a shell reports ${signal}; output: ${demo.output()}`)
       const saved = readSettings(topics)
       assert.deepEqual(saved.data, data)
@@ -57,7 +56,24 @@ describe('stopping the demo with a signal', () => {
       const again = await startDemo(topics)
       assert.equal(readSettings(topics).revision, '41', 'the next start continues at the same revision')
       again.child.kill('SIGTERM')
-      await once(again.child, 'exit')
+      await exited(again.child, 30_000)
     })
   }
+
+  test('an exit that hangs after SIGTERM still ends the process, with the topics saved', async () => {
+    const topics = join(dataDir(), 'topics')
+    mkdirSync(topics, { recursive: true })
+    const data = { theme: 'dark', language: 'de', accent: '#445566' }
+    writeFileSync(join(topics, 'settings.json'), JSON.stringify({ data, revision: '7', lease: '7', schemaVersion: 1 }))
+    const demo = await startDemo(topics, { STATE_SYNC_DEMO_HANG_ON_EXIT: '1' })
+
+    const sent = Date.now()
+    demo.child.kill('SIGTERM')
+    const { code, signal } = await exited(demo.child, 30_000)
+    const took = Date.now() - sent
+    assert.ok(demo.output().includes('hanging as asked'), `the exit did hang: ${demo.output()}`)
+    assert.deepEqual({ code, signal }, { code: null, signal: 'SIGTERM' }, 'it ends as SIGTERM would')
+    assert.ok(took >= 9_000, `it gave the exit its 10 s first (${took} ms)`)
+    assert.deepEqual(readSettings(topics).data, data, 'the topics were saved before the exit began')
+  })
 })

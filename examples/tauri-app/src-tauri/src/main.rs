@@ -139,18 +139,24 @@ fn main() {
         return bench::run(context);
     }
     let persist_dir = std::env::var("STATE_SYNC_DEMO_DIR").unwrap_or_else(|_| "state-sync".into());
+    // For the end-to-end test of the plugin's exit watchdog: an exit that
+    // never finishes, as an app's exit handler that blocks would make it.
+    let hang_on_exit = std::env::var_os("STATE_SYNC_DEMO_HANG_ON_EXIT").is_some();
     tauri::Builder::default()
         .plugin(state_sync(persist_dir).build())
         .invoke_handler(tauri::generate_handler![quit])
         .build(context)
         .expect("error while building the state-sync demo")
-        .run(|_, event| {
-            if let tauri::RunEvent::Ready = event {
-                println!(
-                    "state-sync demo: running. Stop it with Ctrl+C here or by closing its windows; \
-                     either way the settings and todos are saved."
-                );
+        .run(move |_, event| match event {
+            tauri::RunEvent::Ready => println!(
+                "state-sync demo: running. Stop it with Ctrl+C here or by closing its windows; \
+                 either way the settings and todos are saved."
+            ),
+            tauri::RunEvent::Exit if hang_on_exit => {
+                println!("state-sync demo: exiting, and hanging as asked");
+                std::thread::sleep(std::time::Duration::from_secs(3600));
             }
+            _ => {}
         });
 }
 
