@@ -1,4 +1,5 @@
 const COMMANDS: &[&str] = &[
+    "act",
     "flush",
     "patch",
     "persistence_errors",

@@ -8,6 +8,9 @@
 //! into a blind write, and neither must `expectedRevision: null`. Argument
 //! values nested deeper than [`crate::MAX_DEPTH`] are refused before anything
 //! recursive touches them.
+//!
+//! What a write's answer reveals of a topic (the data a conflict or an
+//! action outcome carries) is checked in one place, [`may_read`].
 
 use serde::{de::DeserializeOwned, Deserialize};
 use serde_json::Value;
@@ -18,7 +21,7 @@ use tauri::{
 
 use crate::{
     depth,
-    models::{Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
+    models::{ActionOutcome, Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
     persistence::PersistenceError,
     scope::{Access, TopicPattern, TopicScope},
     state_sync::Change,
@@ -80,6 +83,15 @@ pub(crate) struct PatchArgs {
 /// refuse as a revision, not a way to leave the argument out.
 fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(deserializer).map(Some)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ActArgs {
+    pub(crate) topic: String,
+    pub(crate) action: String,
+    #[serde(default)]
+    pub(crate) args: Value,
 }
 
 /// Deserializes a command's arguments, naming the offending one on failure.
@@ -164,6 +176,30 @@ fn permit(scope: &TopicScope, topic: &str, access: Access) -> Result<()> {
     scope.check(topic, access)
 }
 
+/// Whether `webview` may read `topic`, and so may receive its data in the
+/// answer to a write: the one place that decides it, from the read scope
+/// (the scope of `snapshot`, which every read permission grants), not from
+/// the write scope the write command was called with.
+fn may_read<R: Runtime>(webview: &Webview<R>, topic: &str) -> bool {
+    match webview.resolve_command_scope::<TopicPattern>("state-sync", "snapshot") {
+        Ok(Some(scope)) => TopicScope::from(scope.command_scope()).permits(topic).unwrap_or(false),
+        _ => false,
+    }
+}
+
+/// The answer to a write from `webview`: a conflict keeps the data it
+/// carries only for a window that may read the topic.
+fn answer<R: Runtime>(
+    webview: &Webview<R>,
+    topic: &str,
+    result: Result<WriteOutcome>,
+) -> Result<WriteOutcome> {
+    result.map_err(|err| match err {
+        Error::Conflict { .. } if !may_read(webview, topic) => err.without_data(),
+        err => err,
+    })
+}
+
 #[command]
 pub(crate) async fn snapshot<R: Runtime>(
     webview: Webview<R>,
@@ -244,7 +280,8 @@ pub(crate) async fn set<R: Runtime>(
     let sync = webview.state_sync();
     sync.check_payload(&args.data)?;
     let expected = expected(args.expected_revision)?;
-    sync.write(&args.topic, Change::Replace(args.data), expected, source(&webview))
+    let result = sync.write(&args.topic, Change::Replace(args.data), expected, source(&webview));
+    answer(&webview, &args.topic, result)
 }
 
 #[command]
@@ -258,7 +295,25 @@ pub(crate) async fn patch<R: Runtime>(
     let sync = webview.state_sync();
     sync.check_payload(&args.patch)?;
     let expected = expected(args.expected_revision)?;
-    sync.write(&args.topic, Change::Merge(args.patch), expected, source(&webview))
+    let result = sync.write(&args.topic, Change::Merge(args.patch), expected, source(&webview));
+    answer(&webview, &args.topic, result)
+}
+
+#[command]
+pub(crate) async fn act<R: Runtime>(
+    webview: Webview<R>,
+    request: Request<'_>,
+    scope: Scope,
+) -> Result<ActionOutcome> {
+    let args: ActArgs = parse(&request)?;
+    permit(&writable(&webview, &scope), &args.topic, Access::Write)?;
+    let sync = webview.state_sync();
+    sync.check_payload(&args.args)?;
+    let mut outcome = sync.act_as(&args.topic, &args.action, &args.args, source(&webview))?;
+    if !may_read(&webview, &args.topic) {
+        outcome.data = None;
+    }
+    Ok(outcome)
 }
 
 #[command]

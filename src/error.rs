@@ -4,7 +4,10 @@
 //! one of the strings returned by [`Error::code`] and never changes meaning;
 //! `message` is for people; the details are named per variant below.
 
+use std::sync::Arc;
+
 use serde::{ser::SerializeMap, Serialize, Serializer};
+use serde_json::Value;
 
 use crate::{scope::Access, Revision};
 
@@ -38,6 +41,10 @@ pub enum Error {
         topic: String,
     },
     /// A compare-and-set write expected a revision the topic is no longer at.
+    ///
+    /// It carries the topic's data at `current`, so that the writer can
+    /// recompute its change and retry at once without fetching. Windows
+    /// receive that data only if they are allowed to read the topic.
     #[error(
         "revision conflict on `{topic}`: expected revision {expected}, the topic is at {current}"
     )]
@@ -48,6 +55,9 @@ pub enum Error {
         expected: Revision,
         /// The topic's revision when the write was refused.
         current: Revision,
+        /// The topic's data at `current`, read together with it; `None` once
+        /// withheld from a window that may not read the topic.
+        data: Option<Arc<Value>>,
     },
     /// A revision argument is not a canonical decimal `u64` string.
     #[error("invalid revision {value}: {reason}")]
@@ -106,6 +116,43 @@ pub enum Error {
     RevisionExhausted {
         /// The topic concerned.
         topic: String,
+    },
+    /// The topic has no action of this name.
+    #[error("topic `{topic}` has no action `{action}`")]
+    UnknownAction {
+        /// The topic concerned.
+        topic: String,
+        /// The action asked for.
+        action: String,
+    },
+    /// An action of this name is already registered on the topic.
+    #[error("topic `{topic}` already has an action `{action}`")]
+    ActionExists {
+        /// The topic concerned.
+        topic: String,
+        /// The name that is taken.
+        action: String,
+    },
+    /// An action refused to change its topic: its closure returned an [`ActionError`].
+    #[error("action `{action}` on `{topic}` failed: {reason}")]
+    ActionFailed {
+        /// The topic concerned.
+        topic: String,
+        /// The action that failed.
+        action: String,
+        /// The reason the closure gave.
+        reason: String,
+    },
+    /// An action's closure panicked. The panic was caught; the topic is
+    /// unchanged and stays usable.
+    #[error("action `{action}` on `{topic}` panicked: {reason}")]
+    ActionPanicked {
+        /// The topic concerned.
+        topic: String,
+        /// The action that panicked.
+        action: String,
+        /// The panic message, when it was a string.
+        reason: String,
     },
     /// A typed handle was requested with a type other than the topic's.
     #[error("topic `{topic}` holds `{actual}`, not `{requested}`")]
@@ -175,9 +222,32 @@ impl Error {
             Error::TypeMismatch { .. } => "TYPE_MISMATCH",
             Error::TopicForbidden { .. } => "TOPIC_FORBIDDEN",
             Error::InvalidScope { .. } => "INVALID_SCOPE",
+            Error::UnknownAction { .. } => "UNKNOWN_ACTION",
+            Error::ActionExists { .. } => "ACTION_EXISTS",
+            Error::ActionFailed { .. } => "ACTION_FAILED",
+            Error::ActionPanicked { .. } => "ACTION_PANICKED",
             Error::Persistence { .. } => "PERSISTENCE_FAILED",
             Error::TypeExport { .. } => "TYPE_EXPORT_FAILED",
             Error::Serialization(_) => "SERIALIZATION",
+        }
+    }
+
+    /// This error without the topic data a conflict carries, for a window
+    /// that may not read the topic.
+    pub(crate) fn without_data(self) -> Self {
+        match self {
+            Error::Conflict {
+                topic,
+                expected,
+                current,
+                ..
+            } => Error::Conflict {
+                topic,
+                expected,
+                current,
+                data: None,
+            },
+            other => other,
         }
     }
 
@@ -198,6 +268,7 @@ impl Error {
                 topic: topic(),
                 expected: Revision::ZERO,
                 current: Revision::ZERO,
+                data: None,
             },
             Error::InvalidRevision {
                 value: String::new(),
@@ -220,6 +291,24 @@ impl Error {
             Error::PayloadTooLarge { size: 0, limit: 0 },
             Error::TooDeep { limit: 0 },
             Error::RevisionExhausted { topic: topic() },
+            Error::UnknownAction {
+                topic: topic(),
+                action: String::new(),
+            },
+            Error::ActionExists {
+                topic: topic(),
+                action: String::new(),
+            },
+            Error::ActionFailed {
+                topic: topic(),
+                action: String::new(),
+                reason: String::new(),
+            },
+            Error::ActionPanicked {
+                topic: topic(),
+                action: String::new(),
+                reason: String::new(),
+            },
             Error::TypeMismatch {
                 topic: topic(),
                 actual: "",
@@ -257,6 +346,10 @@ impl Error {
                 | Error::PayloadTooLarge { .. }
                 | Error::TooDeep { .. }
                 | Error::RevisionExhausted { .. }
+                | Error::UnknownAction { .. }
+                | Error::ActionExists { .. }
+                | Error::ActionFailed { .. }
+                | Error::ActionPanicked { .. }
                 | Error::TypeMismatch { .. }
                 | Error::Persistence { .. }
                 | Error::TopicForbidden { .. }
@@ -292,10 +385,21 @@ impl Serialize for Error {
                 topic,
                 expected,
                 current,
+                data,
             } => {
                 map.serialize_entry("topic", topic)?;
                 map.serialize_entry("expectedRevision", expected)?;
                 map.serialize_entry("currentRevision", current)?;
+                if let Some(data) = data {
+                    map.serialize_entry("currentData", data)?;
+                }
+            }
+            Error::UnknownAction { topic, action }
+            | Error::ActionExists { topic, action }
+            | Error::ActionFailed { topic, action, .. }
+            | Error::ActionPanicked { topic, action, .. } => {
+                map.serialize_entry("topic", topic)?;
+                map.serialize_entry("action", action)?;
             }
             Error::InvalidRevision { value, .. } => map.serialize_entry("value", value)?,
             Error::InvalidArgument { argument, .. } => {
@@ -325,6 +429,60 @@ impl Serialize for Error {
             Error::TypeExport { .. } | Error::Serialization(_) => {}
         }
         map.end()
+    }
+}
+
+/// Why an action refused to change its topic.
+///
+/// An action's closure returns it to leave the topic unchanged; the caller
+/// receives [`Error::ActionFailed`] (code `ACTION_FAILED`) with this reason.
+///
+/// # Examples
+///
+/// ```
+/// use tauri_plugin_state_sync::ActionError;
+///
+/// fn take(stock: u32, wanted: u32) -> Result<u32, ActionError> {
+///     stock.checked_sub(wanted).ok_or_else(|| ActionError::new(format!("only {stock} left")))
+/// }
+/// assert_eq!(take(1, 2).unwrap_err().reason(), "only 1 left");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionError {
+    reason: String,
+}
+
+impl ActionError {
+    /// A refusal with this reason, meant for people.
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+        }
+    }
+
+    /// The reason given.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+impl std::fmt::Display for ActionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for ActionError {}
+
+impl From<&str> for ActionError {
+    fn from(reason: &str) -> Self {
+        Self::new(reason)
+    }
+}
+
+impl From<String> for ActionError {
+    fn from(reason: String) -> Self {
+        Self::new(reason)
     }
 }
 

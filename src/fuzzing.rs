@@ -13,7 +13,7 @@ use tauri::Runtime;
 
 use crate::{
     commands::{
-        self, NoArgs, PatchArgs, SetArgs, SnapshotArgs, SnapshotsArgs, SubscribeArgs,
+        self, ActArgs, NoArgs, PatchArgs, SetArgs, SnapshotArgs, SnapshotsArgs, SubscribeArgs,
         UnsubscribeArgs,
     },
     depth::{self, MAX_DEPTH},
@@ -44,6 +44,7 @@ pub fn command_arguments(bytes: &[u8]) {
     check(commands::parse_json::<SnapshotsArgs>(&args).map(|a| drop(a.topics)));
     check(commands::parse_json::<SubscribeArgs>(&args).map(|a| drop((a.topic, a.channel))));
     check(commands::parse_json::<UnsubscribeArgs>(&args).map(|UnsubscribeArgs { id: _ }| ()));
+    check(commands::parse_json::<ActArgs>(&args).map(|a| drop((a.topic, a.action, a.args))));
     let expect_given = |expected: Option<Value>| {
         let parsed = commands::expected(expected);
         match (given, &parsed) {
@@ -171,7 +172,7 @@ pub fn persisted_file(dir: &Path, bytes: &[u8]) {
     let path = dir.join("t.json");
     let again = dir.join("again.json");
     std::fs::write(&path, bytes).expect("write the file");
-    for schema in [None, Some(Schema::of::<Typed>())] {
+    for schema in [None, Schema::of::<Typed>()] {
         let Ok(Some(loaded)) = file::load(&path, &options, schema.as_ref(), "t") else {
             continue;
         };

@@ -15,7 +15,12 @@
 //! * [`Builder`] declares topics and limits; [`init`] is the empty default.
 //! * [`StateSyncExt::state_sync`] reaches the Rust API, [`StateSync`], from
 //!   any [`Manager`].
-//! * [`Topic`] is a typed handle whose data always deserializes into `T`.
+//! * [`Topic`] is a typed handle whose data always deserializes into `T`;
+//!   [`TopicKey`] names a topic and its type once, for the builder and for
+//!   finding the handle again.
+//! * Actions ([`Builder::action`], [`Builder::typed_action`]) are named
+//!   changes written in Rust that windows call with `act`: they run on the
+//!   latest data and never meet a revision conflict.
 //! * The wire format is documented in `docs/protocol.md`.
 //!
 //! # Examples
@@ -49,6 +54,7 @@ use tauri::{
     Manager, RunEvent, Runtime, WindowEvent,
 };
 
+mod actions;
 mod commands;
 mod depth;
 mod error;
@@ -61,6 +67,7 @@ mod persistence;
 mod registry;
 mod revision;
 mod scope;
+mod signals;
 mod state_sync;
 mod topic;
 mod typed;
@@ -68,21 +75,21 @@ mod typed;
 pub mod typescript;
 
 pub use depth::MAX_DEPTH;
-pub use error::{Error, Result};
+pub use error::{ActionError, Error, Result};
 pub use invalidation::Broadcast;
 pub use models::{
-    ChannelMessage, Invalidation, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome, INVALIDATION_EVENT,
-    RUST_SOURCE_ID,
+    ActionOutcome, ChannelMessage, Invalidation, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome,
+    INVALIDATION_EVENT, RUST_SOURCE_ID,
 };
 pub use persistence::{Persistence, PersistenceError, ProblemKind, PERSISTENCE_ERROR_EVENT};
 pub use registry::{validate_topic_name, MAX_TOPIC_LEN};
 pub use revision::Revision;
 pub use scope::Access;
 pub use state_sync::{StateSync, DEFAULT_MAX_PAYLOAD_BYTES};
-pub use typed::{Topic, TopicType, TypedSnapshot};
+pub use typed::{Topic, TopicKey, TopicType, TypedSnapshot};
 
 use invalidation::Delivery;
-use persistence::saver::{Persister, Settings, Start};
+use persistence::saver::{Persister, Settings};
 use topic::Schema;
 
 /// Access to [`StateSync`] from any [`Manager`]: an `App`, `AppHandle`,
@@ -114,6 +121,16 @@ struct Declared {
     name: String,
     initial: Result<Value>,
     schema: Option<Schema>,
+    persistence: Option<Persistence>,
+}
+
+/// An action declared on the builder, attached to its topic at setup.
+struct DeclaredAction {
+    topic: String,
+    name: String,
+    /// The topic type a typed action works on.
+    typed: Option<(std::any::TypeId, &'static str)>,
+    run: actions::Run,
 }
 
 /// Configures the plugin: the topics that exist from the start, which of
@@ -124,6 +141,7 @@ struct Declared {
 /// topic) make the app's setup fail with the corresponding [`Error`].
 pub struct Builder {
     topics: Vec<Declared>,
+    actions: Vec<DeclaredAction>,
     persist: HashMap<String, Persistence>,
     persist_dir: PathBuf,
     save_debounce: Duration,
@@ -133,12 +151,14 @@ pub struct Builder {
     #[cfg(feature = "typescript")]
     typescript: typescript::Registry,
     broadcast: Broadcast,
+    stop_on_signals: bool,
 }
 
 impl Default for Builder {
     fn default() -> Self {
         Builder {
             topics: Vec::new(),
+            actions: Vec::new(),
             persist: HashMap::new(),
             persist_dir: PathBuf::from("state-sync"),
             save_debounce: Duration::from_millis(250),
@@ -148,6 +168,7 @@ impl Default for Builder {
             #[cfg(feature = "typescript")]
             typescript: typescript::Registry::default(),
             broadcast: Broadcast::default(),
+            stop_on_signals: true,
         }
     }
 }
@@ -179,15 +200,22 @@ impl Builder {
             name: name.into(),
             initial: depth::to_value(initial),
             schema: None,
+            persistence: None,
         });
         self
     }
 
-    /// Declares a typed topic: writes from windows must deserialize into `T`.
+    /// Declares a typed topic: writes must deserialize into `T`.
     ///
-    /// Reach it later with [`StateSync::typed`]. With the `typescript`
-    /// feature, `T` must also derive `ts_rs::TS`, and `Builder::export_types`
-    /// writes its TypeScript declaration.
+    /// A write that does not fit, or that carries a key `T` has no field
+    /// for, fails with [`Error::Validation`] naming the field or the key. A
+    /// type that should keep extra keys declares a catch-all
+    /// `#[serde(flatten)] extra: serde_json::Map<String, serde_json::Value>`
+    /// field. Reach the topic later with [`StateSync::typed`], or declare it
+    /// with a [`TopicKey`] through [`persisted_topic`](Self::persisted_topic).
+    ///
+    /// With the `typescript` feature, `T` must also derive `ts_rs::TS`, and
+    /// `Builder::export_types` writes its TypeScript declaration.
     ///
     /// # Examples
     ///
@@ -213,7 +241,147 @@ impl Builder {
         self.topics.push(Declared {
             name,
             initial: depth::to_value(initial),
-            schema: Some(Schema::of::<T>()),
+            schema: Schema::of::<T>(),
+            persistence: None,
+        });
+        self
+    }
+
+    /// Declares a typed topic saved to disk, in one call: the topic of
+    /// `key`, holding a `T`, with `options` for its file.
+    ///
+    /// The same as [`typed_topic`](Self::typed_topic) followed by
+    /// [`persist`](Self::persist). Rust code then reaches it with
+    /// [`StateSync::handle`] and the same key. A key of
+    /// `TopicKey<serde_json::Value>` declares an untyped persisted topic.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use tauri_plugin_state_sync::{Builder, Persistence, StateSyncExt, TopicKey};
+    ///
+    /// #[derive(Serialize, Deserialize, Default)]
+    /// struct Settings { theme: String, zoom: u8 }
+    ///
+    /// const SETTINGS: TopicKey<Settings> = TopicKey::new("settings");
+    ///
+    /// # fn app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    /// builder
+    ///     .plugin(
+    ///         Builder::new()
+    ///             .persisted_topic(SETTINGS, Settings::default(), Persistence::new())
+    ///             .build(),
+    ///     )
+    ///     .setup(|app| {
+    ///         let settings = app.state_sync().handle(SETTINGS)?;
+    ///         println!("zoom {} at start", settings.get()?.data.zoom);
+    ///         Ok(())
+    ///     })
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn persisted_topic<T: TopicType>(mut self, key: TopicKey<T>, initial: T, options: Persistence) -> Self {
+        #[cfg(feature = "typescript")]
+        self.typescript.typed::<T>(key.name());
+        self.topics.push(Declared {
+            name: key.name().to_owned(),
+            initial: depth::to_value(initial),
+            schema: Schema::of::<T>(),
+            persistence: Some(options),
+        });
+        self
+    }
+
+    /// Declares the action `name` on the topic `topic`: a closure from the
+    /// current data and a JSON argument to the new data, or an [`ActionError`].
+    ///
+    /// Windows call it with `act` (`handle.act(name, args)` in the guest
+    /// binding). It runs on the latest data and never fails with a revision
+    /// conflict; under contention it may run more than once, so it must not
+    /// have side effects. See [`StateSync::register_action`] for the rules,
+    /// and [`typed_action`](Self::typed_action) for a typed topic. Setup
+    /// fails with [`Error::UnknownTopic`] if `topic` is not declared.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use tauri_plugin_state_sync::ActionError;
+    /// # fn app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    /// builder.plugin(
+    ///     tauri_plugin_state_sync::Builder::new()
+    ///         .topic("counter", 0)
+    ///         .action("counter", "increment", |value, args| {
+    ///             let by = args["by"].as_i64().ok_or_else(|| ActionError::new("`by` must be an integer"))?;
+    ///             Ok(json!(value.as_i64().unwrap_or(0) + by))
+    ///         })
+    ///         .build(),
+    /// )
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn action(
+        mut self,
+        topic: impl Into<String>,
+        name: impl Into<String>,
+        run: impl Fn(&Value, &Value) -> Result<Value, ActionError> + Send + Sync + 'static,
+    ) -> Self {
+        self.actions.push(DeclaredAction {
+            topic: topic.into(),
+            name: name.into(),
+            typed: None,
+            run: actions::untyped(run),
+        });
+        self
+    }
+
+    /// Declares a typed action on the typed topic `topic`: the closure changes
+    /// the data as a `T`, given an argument of type `A`.
+    ///
+    /// An argument that does not deserialize into `A` is refused with
+    /// [`Error::Validation`] naming the field, and the closure does not run.
+    /// Setup fails with [`Error::TypeMismatch`] if `topic` was not declared
+    /// with [`typed_topic`](Self::typed_topic) of `T`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Serialize, Deserialize, Default)]
+    /// struct Counter { value: i64 }
+    /// #[derive(Deserialize)]
+    /// struct Increment { by: i64 }
+    ///
+    /// # fn app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    /// builder.plugin(
+    ///     tauri_plugin_state_sync::Builder::new()
+    ///         .typed_topic("counter", Counter::default())
+    ///         .typed_action("counter", "increment", |counter: &mut Counter, Increment { by }| {
+    ///             counter.value += by;
+    ///             Ok(())
+    ///         })
+    ///         .build(),
+    /// )
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn typed_action<T, A>(
+        mut self,
+        topic: impl Into<String>,
+        name: impl Into<String>,
+        run: impl Fn(&mut T, A) -> Result<(), ActionError> + Send + Sync + 'static,
+    ) -> Self
+    where
+        T: TopicType,
+        A: serde::de::DeserializeOwned + 'static,
+    {
+        self.actions.push(DeclaredAction {
+            topic: topic.into(),
+            name: name.into(),
+            typed: Some((std::any::TypeId::of::<T>(), std::any::type_name::<T>())),
+            run: actions::typed(run),
         });
         self
     }
@@ -222,7 +390,10 @@ impl Builder {
     ///
     /// The topic is loaded during setup, before any window can fetch it, and
     /// its revision continues from the saved one. See [`Persistence`] for
-    /// schema versions, migrations and omitted keys.
+    /// schema versions, migrations and omitted keys. For a topic declared with
+    /// [`persisted_topic`](Self::persisted_topic), these options replace the
+    /// ones given there. Topics registered at run time are persisted with
+    /// [`StateSync::register_persisted`].
     #[must_use]
     pub fn persist(mut self, name: impl Into<String>, options: Persistence) -> Self {
         self.persist.insert(name.into(), options);
@@ -307,10 +478,38 @@ impl Builder {
         self
     }
 
+    /// Whether SIGINT (Ctrl+C) and SIGTERM stop the app as a clean exit.
+    /// Defaults to `true`; only Unix has these signals.
+    ///
+    /// Without a handler, these signals end the process on the spot: Tauri's
+    /// exit event does not run, so persisted topics keep their crash lease
+    /// and the next start resumes about a million revisions higher. With it,
+    /// the first signal saves every persisted topic (so nothing is lost even
+    /// if the exit is then cut short) and asks the app to exit through
+    /// [`tauri::AppHandle::exit`] with code 128 + the signal number, the way
+    /// a shell reports a signal. The exit runs the usual `ExitRequested` and
+    /// `Exit` events, so the plugin's exit flush writes a clean lease and the
+    /// next start continues at the same revision. A second signal ends the
+    /// process at once, as if no handler were installed, and so does an exit
+    /// that has not finished 10 seconds after the first signal (a window or
+    /// an exit handler that hangs), since the topics were already saved.
+    ///
+    /// The handler is registered through `signal-hook`, which chains
+    /// handlers: others registered the same way (such as `tokio::signal`)
+    /// still run. An app that handles these signals itself should turn this
+    /// off, and call [`tauri::AppHandle::exit`] from its handler so that the
+    /// plugin still flushes at exit.
+    #[must_use]
+    pub fn stop_on_signals(mut self, enabled: bool) -> Self {
+        self.stop_on_signals = enabled;
+        self
+    }
+
     /// Builds the plugin, named `state-sync`.
     pub fn build<R: Runtime>(self) -> TauriPlugin<R> {
         PluginBuilder::new("state-sync")
             .invoke_handler(tauri::generate_handler![
+                commands::act,
                 commands::flush,
                 commands::patch,
                 commands::persistence_errors,
@@ -322,9 +521,12 @@ impl Builder {
                 commands::unsubscribe,
             ])
             .setup(move |app, _api| {
+                let stop_on_signals = self.stop_on_signals;
                 let sync = self.into_state(app)?;
-                app.manage(sync.clone());
-                sync.start_saving();
+                app.manage(sync);
+                if stop_on_signals {
+                    signals::stop_on_signals(app);
+                }
                 Ok(())
             })
             .on_webview_ready(|webview| {
@@ -365,7 +567,8 @@ impl Builder {
     /// Loads persisted topics and registers every declared topic.
     fn into_state<R: Runtime>(self, app: &tauri::AppHandle<R>) -> Result<StateSync<R>> {
         let Builder {
-            topics,
+            mut topics,
+            actions,
             mut persist,
             persist_dir,
             save_debounce,
@@ -375,50 +578,39 @@ impl Builder {
             #[cfg(feature = "typescript")]
             typescript: _,
             broadcast,
+            stop_on_signals: _,
         } = self;
         let delivery = Arc::new(Delivery::new(broadcast));
-        let dir = if persist.is_empty() {
-            persist_dir
-        } else {
-            tauri_plugin_store::resolve_store_path(app, &persist_dir).map_err(|err| {
-                Error::Persistence {
-                    topic: None,
-                    message: format!("cannot resolve {}: {err}", persist_dir.display()),
-                }
-            })?
-        };
-        let mut persister = Persister::new(Settings {
+        for declared in &mut topics {
+            validate_topic_name(&declared.name)?;
+            if let Some(options) = persist.remove(&declared.name) {
+                declared.persistence = Some(options);
+            }
+        }
+        if let Some(name) = persist.into_keys().next() {
+            return Err(Error::UnknownTopic { topic: name });
+        }
+        let dir = tauri_plugin_store::resolve_store_path(app, &persist_dir)
+            .map_err(|err| format!("cannot resolve {}: {err}", persist_dir.display()));
+        if let (Err(message), true) = (&dir, topics.iter().any(|t| t.persistence.is_some())) {
+            return Err(Error::Persistence {
+                topic: None,
+                message: message.clone(),
+            });
+        }
+        let persister = Persister::new(Settings {
             dir,
             debounce: save_debounce,
             max_wait: save_max_wait,
             hook: on_persistence_error,
             delivery: delivery.clone(),
         });
-        let mut starts = Vec::with_capacity(topics.len());
-        for declared in topics {
-            validate_topic_name(&declared.name)?;
-            let initial = declared.initial?;
-            let start = match persist.remove(&declared.name) {
-                Some(options) => persister.load(
-                    app,
-                    &declared.name,
-                    options,
-                    initial,
-                    declared.schema.as_ref(),
-                ),
-                None => Start {
-                    data: initial,
-                    revision: Revision::ZERO,
-                },
-            };
-            starts.push((declared.name, start, declared.schema));
-        }
-        if let Some(name) = persist.into_keys().next() {
-            return Err(Error::UnknownTopic { topic: name });
-        }
         let sync = StateSync::new(app.clone(), max_payload_bytes, persister, delivery);
-        for (name, start, schema) in starts {
-            sync.insert(&name, start.data, start.revision, schema, false)?;
+        for declared in topics {
+            sync.declare(&declared.name, declared.initial?, declared.schema, declared.persistence, false)?;
+        }
+        for action in actions {
+            sync.add_action(&action.topic, &action.name, action.typed, action.run)?;
         }
         Ok(sync)
     }

@@ -108,6 +108,28 @@ impl WriteOutcome {
     }
 }
 
+/// What an action did: the usual [`WriteOutcome`], plus the data it left.
+///
+/// The caller cannot compute the result of an action, so the outcome carries
+/// it: the topic's data at `revision`, read together with it. A window
+/// applies it as a snapshot, through its revision gate, instead of fetching.
+///
+/// Serialized as `{ "revision", "previousRevision", "exact", "data" }`;
+/// `data` is left out for a window that may not read the topic.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ActionOutcome {
+    /// The revisions before and after. `exact` is `false` when a typed topic
+    /// normalized what an untyped action returned.
+    #[serde(flatten)]
+    pub outcome: WriteOutcome,
+    /// The topic's data at `outcome.revision`. Always present from the Rust
+    /// API; `None` only in an answer to a window that may not read the topic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional, type = "unknown"))]
+    pub data: Option<Arc<Value>>,
+}
+
 /// Who makes a change, as reported in [`Invalidation::source_id`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Source {

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::{
     models::{Snapshot, TopicInfo},
+    persistence::saver::PersistedTopic,
     topic::{Schema, TopicCell},
     Error, Result, Revision,
 };
@@ -85,7 +86,8 @@ impl Registry {
         }
     }
 
-    /// Registers a topic whose first revision is at least `revision`.
+    /// Registers a topic whose first revision is at least `revision`, saved
+    /// to `persisted` when given, and returns its first snapshot and its cell.
     ///
     /// A name that was removed before continues after its last revision.
     pub(crate) fn insert(
@@ -94,7 +96,8 @@ impl Registry {
         data: Value,
         revision: Revision,
         schema: Option<Schema>,
-    ) -> Result<Snapshot> {
+        persisted: Option<Arc<PersistedTopic>>,
+    ) -> Result<(Snapshot, Arc<TopicCell>)> {
         validate_topic_name(name)?;
         let mut topics = self.write();
         if topics.live.contains_key(name) {
@@ -112,15 +115,15 @@ impl Registry {
             None => revision,
         };
         let name: Arc<str> = name.into();
-        let cell = Arc::new(TopicCell::new(name.clone(), data, revision, schema));
-        let snapshot = cell.snapshot();
+        let cell = Arc::new(TopicCell::new(name.clone(), data, revision, schema).persisted_to(persisted));
+        let first = cell.snapshot();
         topics.retired.remove(&name);
-        topics.live.insert(name, cell);
-        Ok(snapshot)
+        topics.live.insert(name, cell.clone());
+        Ok((first, cell))
     }
 
-    /// Removes a topic and returns its last snapshot.
-    pub(crate) fn remove(&self, name: &str) -> Result<Snapshot> {
+    /// Removes a topic and returns its last snapshot and its cell.
+    pub(crate) fn remove(&self, name: &str) -> Result<(Snapshot, Arc<TopicCell>)> {
         let mut topics = self.write();
         let Some((name, cell)) = topics.live.remove_entry(name) else {
             return Err(missing(name));
@@ -130,12 +133,17 @@ impl Registry {
         // before anyone can register it again.
         let last = cell.close();
         topics.retired.insert(name, last.revision);
-        Ok(last)
+        Ok((last, cell))
+    }
+
+    /// Every live topic.
+    pub(crate) fn cells(&self) -> Vec<Arc<TopicCell>> {
+        self.read().live.values().cloned().collect()
     }
 
     /// Every live topic with its revision, sorted by name.
     pub(crate) fn list(&self) -> Vec<TopicInfo> {
-        let cells: Vec<Arc<TopicCell>> = self.read().live.values().cloned().collect();
+        let cells = self.cells();
         let mut infos: Vec<TopicInfo> = cells
             .iter()
             .map(|cell| TopicInfo {
@@ -177,9 +185,9 @@ mod tests {
     #[test]
     fn registering_a_taken_name_fails_and_keeps_the_first_topic() {
         let registry = Registry::default();
-        registry.insert("t", json!(1), Revision::ZERO, None).unwrap();
+        registry.insert("t", json!(1), Revision::ZERO, None, None).unwrap();
         assert_eq!(
-            registry.insert("t", json!(2), Revision::ZERO, None).unwrap_err().code(),
+            registry.insert("t", json!(2), Revision::ZERO, None, None).unwrap_err().code(),
             "TOPIC_EXISTS"
         );
         assert_eq!(*registry.get("t").unwrap().snapshot().data, json!(1));
@@ -188,12 +196,12 @@ mod tests {
     #[test]
     fn a_topic_registered_again_after_removal_never_reuses_a_revision() {
         let registry = Registry::default();
-        registry.insert("t", json!("old"), Revision::new(7), None).unwrap();
-        let last = registry.remove("t").unwrap();
+        registry.insert("t", json!("old"), Revision::new(7), None, None).unwrap();
+        let (last, _) = registry.remove("t").unwrap();
         assert_eq!(last.revision, Revision::new(7));
         assert_eq!(registry.get("t").unwrap_err().code(), "UNKNOWN_TOPIC");
-        let again = registry.insert("t", json!("new"), Revision::ZERO, None).unwrap();
-        assert_eq!(again.revision, Revision::new(8));
+        let again = registry.insert("t", json!("new"), Revision::ZERO, None, None).unwrap();
+        assert_eq!(again.0.revision, Revision::new(8));
     }
 
     /// Issue 11, item 2: a write that looked the topic up before `remove`
@@ -202,24 +210,24 @@ mod tests {
     #[test]
     fn a_write_that_looked_the_topic_up_before_remove_cannot_commit_after_it() {
         let registry = Registry::default();
-        registry.insert("t", json!("old"), Revision::new(3), None).unwrap();
+        registry.insert("t", json!("old"), Revision::new(3), None, None).unwrap();
         let stale = registry.get("t").unwrap();
-        let last = registry.remove("t").unwrap();
+        let (last, _) = registry.remove("t").unwrap();
         let late = Arc::new(json!("late"));
         let err = stale
             .write(None, |_| Ok(Proposal { data: late.clone(), exact: true }))
             .unwrap_err();
         assert_eq!(err.code(), "UNKNOWN_TOPIC");
         assert_eq!(stale.snapshot(), last, "the removed cell kept its last snapshot");
-        let again = registry.insert("t", json!("new"), Revision::ZERO, None).unwrap();
-        assert_eq!(again.revision, Revision::new(4));
+        let again = registry.insert("t", json!("new"), Revision::ZERO, None, None).unwrap();
+        assert_eq!(again.0.revision, Revision::new(4));
     }
 
     #[test]
     fn list_is_sorted_by_name() {
         let registry = Registry::default();
         for name in ["b", "c", "a"] {
-            registry.insert(name, json!(null), Revision::ZERO, None).unwrap();
+            registry.insert(name, json!(null), Revision::ZERO, None, None).unwrap();
         }
         let names: Vec<_> = registry.list().into_iter().map(|i| i.topic).collect();
         assert_eq!(names, ["a", "b", "c"]);

@@ -8,14 +8,18 @@ use tauri::{AppHandle, Manager, Runtime};
 use tokio::sync::watch;
 
 use crate::{
+    actions::{self, Run},
     depth,
     invalidation::Delivery,
-    persistence::{saver::Persister, PersistenceError},
-    models::{Invalidation, Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
-    registry::Registry,
-    topic::{Proposal, Schema, TopicCell},
-    typed::Topic,
-    Error, Result, Revision,
+    persistence::{
+        saver::{PersistedTopic, Persister},
+        Persistence, PersistenceError,
+    },
+    models::{ActionOutcome, Invalidation, Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
+    registry::{validate_topic_name, Registry},
+    topic::{Proposal, Schema, TopicCell, Unknown},
+    typed::{Topic, TopicKey},
+    ActionError, Error, Result, Revision,
 };
 
 /// The default limit on the serialized size of one write from a window: 8 MiB.
@@ -135,12 +139,13 @@ impl<R: Runtime> StateSync<R> {
     /// if the name is taken.
     pub fn register(&self, topic: &str, initial: impl Serialize) -> Result<Snapshot> {
         let data = depth::to_value(initial)?;
-        self.insert(topic, data, Revision::ZERO, None, true)
+        self.insert(topic, data, Revision::ZERO, None, None, true)
     }
 
     /// Registers a new typed topic at run time and returns its handle.
     ///
-    /// Writes from windows to this topic must deserialize into `T`.
+    /// Writes to this topic must deserialize into `T` and carry no key `T`
+    /// has no field for. With `T = serde_json::Value` the topic is untyped.
     ///
     /// # Examples
     ///
@@ -161,8 +166,60 @@ impl<R: Runtime> StateSync<R> {
         T: Serialize + DeserializeOwned + 'static,
     {
         let data = depth::to_value(initial)?;
-        self.insert(topic, data, Revision::ZERO, Some(Schema::of::<T>()), true)?;
-        self.typed(topic)
+        self.insert(topic, data, Revision::ZERO, Schema::of::<T>(), None, true)?;
+        Ok(Topic::new(self.clone(), topic.into()))
+    }
+
+    /// Registers a persisted topic at run time and returns its handle.
+    ///
+    /// Like a topic declared with [`crate::Builder::persisted_topic`]: its
+    /// file in the persist directory is loaded (or, if unusable, reported and
+    /// kept aside), its revision continues from the file and after any earlier
+    /// topic of the same name, it is saved once now to take this run's
+    /// revision lease, and from then on after every change. With
+    /// `T = serde_json::Value` the topic is untyped. This does blocking file
+    /// I/O: call it from setup or a blocking context.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTopic`], [`Error::TopicExists`], or
+    /// [`Error::Persistence`] if the persist directory could not be resolved.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde_json::{json, Value};
+    /// use tauri_plugin_state_sync::{Persistence, StateSyncExt};
+    ///
+    /// # fn open_project<R: tauri::Runtime>(app: &tauri::AppHandle<R>, id: u32) -> tauri_plugin_state_sync::Result<()> {
+    /// let project = app.state_sync().register_persisted::<Value>(
+    ///     &format!("project/{id}"),
+    ///     json!({ "open": [] }),
+    ///     Persistence::new(),
+    /// )?;
+    /// println!("project {id} at revision {}", project.get()?.revision);
+    /// # Ok(()) }
+    /// ```
+    pub fn register_persisted<T>(&self, topic: &str, initial: T, options: Persistence) -> Result<Topic<T, R>>
+    where
+        T: Serialize + DeserializeOwned + 'static,
+    {
+        let initial = depth::to_value(initial)?;
+        self.declare(topic, initial, Schema::of::<T>(), Some(options), true)?;
+        Ok(Topic::new(self.clone(), topic.into()))
+    }
+
+    /// The typed handle of the topic named by `key`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownTopic`] if no such topic is registered, or
+    /// [`Error::TypeMismatch`] if it was registered with another type.
+    pub fn handle<T>(&self, key: TopicKey<T>) -> Result<Topic<T, R>>
+    where
+        T: Serialize + DeserializeOwned + 'static,
+    {
+        self.typed(key.name())
     }
 
     /// A typed handle to a topic registered with type `T`.
@@ -185,8 +242,16 @@ impl<R: Runtime> StateSync<R> {
     /// topic afterwards get [`Error::UnknownTopic`], and so does a write
     /// that looked the topic up before the removal and commits after it:
     /// the returned snapshot is the topic's last.
+    /// A persisted topic's last
+    /// state is saved before this returns, with its revision as the lease, so
+    /// registering it again continues right after it; its saver then ends.
+    /// That save is blocking file I/O; a failure is reported as a
+    /// [`PersistenceError`], and the topic is removed all the same.
     pub fn remove(&self, topic: &str) -> Result<Snapshot> {
-        self.inner.registry.remove(topic)
+        let (last, cell) = self.inner.registry.remove(topic)?;
+        // Failures are reported by the persister; the removal itself stands.
+        let _ = self.inner.persister.save_cell(&self.inner.app, &cell, true);
+        Ok(last)
     }
 
     /// Replaces the data of `topic`.
@@ -269,6 +334,64 @@ impl<R: Runtime> StateSync<R> {
         })
     }
 
+    /// Registers the action `action` on `topic`: a closure from the current
+    /// data and a JSON argument to the new data.
+    ///
+    /// Windows call it with the `act` command, Rust with [`act`](Self::act).
+    /// It runs like [`update`](Self::update): on the latest data, outside
+    /// every lock, and again if another writer commits first, so it must not
+    /// have side effects. What it returns is validated against the topic's
+    /// type, if it has one. The action lives as long as the topic: removing
+    /// the topic removes it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownTopic`], or [`Error::ActionExists`] if the topic
+    /// already has an action of that name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use tauri_plugin_state_sync::{ActionError, StateSyncExt};
+    /// # fn setup<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> tauri_plugin_state_sync::Result<()> {
+    /// app.state_sync().register_action("todos", "clear-done", |todos, _args| {
+    ///     let items = todos.as_object().ok_or_else(|| ActionError::new("todos must be an object"))?;
+    ///     let open = items.iter().filter(|(_, todo)| todo["done"] != json!(true));
+    ///     Ok(json!(open.map(|(id, todo)| (id.clone(), todo.clone())).collect::<serde_json::Map<_, _>>()))
+    /// })?;
+    /// app.state_sync().act("todos", "clear-done", json!(null))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn register_action(
+        &self,
+        topic: &str,
+        action: &str,
+        run: impl Fn(&Value, &Value) -> Result<Value, ActionError> + Send + Sync + 'static,
+    ) -> Result<()> {
+        self.add_action(topic, action, None, actions::untyped(run))
+    }
+
+    /// Runs the action `action` of `topic` with the argument `args`, and
+    /// returns the outcome with the resulting data.
+    ///
+    /// The action applies to the latest data and never fails with a revision
+    /// conflict. An action that returns data equal to the current data changes
+    /// nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownAction`]; [`Error::Validation`] for an argument of a
+    /// typed action that does not fit its type, or a result that does not fit
+    /// the topic's; [`Error::ActionFailed`] or [`Error::ActionPanicked`] when
+    /// the closure refuses or panics; [`Error::TooDeep`] for an argument or a
+    /// result nested deeper than [`crate::MAX_DEPTH`]. In every case the
+    /// topic is unchanged.
+    pub fn act(&self, topic: &str, action: &str, args: impl Serialize) -> Result<ActionOutcome> {
+        let args = depth::to_value(args)?;
+        self.act_as(topic, action, &args, Source::Rust)
+    }
+
     /// A watch receiver that always holds the latest snapshot of `topic`.
     ///
     /// # Examples
@@ -303,10 +426,12 @@ impl<R: Runtime> StateSync<R> {
     pub fn flush(&self) -> Result<()> {
         self.inner
             .persister
-            .flush(&self.inner.app, false, |topic| self.cell(topic))
+            .flush(&self.inner.app, false, self.inner.registry.cells())
     }
 
-    /// The problems met so far loading or saving persisted topics.
+    /// The problems met so far loading or saving persisted topics: the
+    /// latest of each topic and kind, at most 64, oldest first. Every problem
+    /// is also logged and emitted as it happens.
     pub fn persistence_errors(&self) -> Vec<PersistenceError> {
         self.inner.persister.problems()
     }
@@ -357,20 +482,96 @@ impl<R: Runtime> StateSync<R> {
         self.inner.max_payload_bytes
     }
 
+    /// Adds an action to `topic`; a typed one (`typed` names its topic type)
+    /// only to a topic of that type.
+    pub(crate) fn add_action(
+        &self,
+        topic: &str,
+        action: &str,
+        typed: Option<(std::any::TypeId, &'static str)>,
+        run: Run,
+    ) -> Result<()> {
+        let cell = match typed {
+            Some((type_id, type_name)) => self.cell_of_type(topic, type_id, type_name)?,
+            None => self.cell(topic)?,
+        };
+        cell.actions().add(cell.name(), action, run)
+    }
+
+    /// The one path of every action call, from Rust or from a window.
+    pub(crate) fn act_as(
+        &self,
+        topic: &str,
+        action: &str,
+        args: &Value,
+        source: Source,
+    ) -> Result<ActionOutcome> {
+        let cell = self.cell(topic)?;
+        let run = cell.actions().get(cell.name(), action)?;
+        let mut result = None;
+        let outcome = self.commit(&cell, None, source, |current| {
+            let next = actions::call(&run, cell.name(), action, &current.data, args)?;
+            let (data, exact) = cell.validate(depth::accept(next)?)?;
+            let data = Arc::new(data);
+            // The last proposal is what was committed, or equals the data kept.
+            result = Some(data.clone());
+            Ok(Proposal { data, exact })
+        })?;
+        Ok(ActionOutcome {
+            outcome,
+            data: result,
+        })
+    }
+
+
+    /// Registers a topic declared in the builder or at run time, loading it
+    /// first from its file when it is persisted.
+    pub(crate) fn declare(
+        &self,
+        topic: &str,
+        initial: Value,
+        schema: Option<Schema>,
+        persistence: Option<Persistence>,
+        announce: bool,
+    ) -> Result<Snapshot> {
+        let Some(options) = persistence else {
+            return self.insert(topic, initial, Revision::ZERO, schema, None, announce);
+        };
+        validate_topic_name(topic)?;
+        // Checked before loading, which may move an unusable file aside.
+        if self.inner.registry.get(topic).is_ok() {
+            return Err(Error::TopicExists {
+                topic: topic.to_owned(),
+            });
+        }
+        let start = self
+            .inner
+            .persister
+            .load(&self.inner.app, topic, options, initial, schema.as_ref())?;
+        self.insert(topic, start.data, start.revision, schema, Some(start.file), announce)
+    }
+
+    /// Registers a topic, and starts saving it when it has a file.
     pub(crate) fn insert(
         &self,
         topic: &str,
         data: Value,
         revision: Revision,
         schema: Option<Schema>,
+        persisted: Option<Arc<PersistedTopic>>,
         announce: bool,
     ) -> Result<Snapshot> {
         let data = depth::accept(data)?;
         let data = match &schema {
-            Some(schema) => schema.validate(topic, data)?.0,
+            Some(schema) => schema.validate(topic, data, Unknown::Refuse)?.0,
             None => data,
         };
-        let snapshot = self.inner.registry.insert(topic, data, revision, schema)?;
+        let (snapshot, cell) = self.inner.registry.insert(topic, data, revision, schema, persisted)?;
+        // Subscribe before the first save, so no change falls between them.
+        let changes = cell.subscribe();
+        if let Some(file) = cell.persisted() {
+            self.inner.persister.watch(&self.inner.app, file.clone(), changes);
+        }
         if announce {
             self.announce(topic, snapshot.revision, &Source::Rust);
         }
@@ -443,13 +644,24 @@ impl<R: Runtime> StateSync<R> {
     }
 
     pub(crate) fn typed_cell<T: 'static>(&self, topic: &str) -> Result<Arc<TopicCell>> {
+        self.cell_of_type(topic, std::any::TypeId::of::<T>(), std::any::type_name::<T>())
+    }
+
+    /// The cell of `topic`, if it was registered with the type `type_id`.
+    fn cell_of_type(
+        &self,
+        topic: &str,
+        type_id: std::any::TypeId,
+        type_name: &'static str,
+    ) -> Result<Arc<TopicCell>> {
         let cell = self.cell(topic)?;
         let actual = cell.schema();
-        if actual.map(|schema| schema.type_id) != Some(std::any::TypeId::of::<T>()) {
+        let untyped = type_id == std::any::TypeId::of::<Value>();
+        if actual.map(|schema| schema.type_id) != (!untyped).then_some(type_id) {
             return Err(Error::TypeMismatch {
                 topic: topic.to_owned(),
                 actual: actual.map_or("serde_json::Value", |schema| schema.type_name),
-                requested: std::any::type_name::<T>(),
+                requested: type_name,
             });
         }
         Ok(cell)
@@ -484,13 +696,6 @@ impl<R: Runtime> StateSync<R> {
         self.inner.registry.get(topic)
     }
 
-    /// Starts saving persisted topics; called once at setup.
-    pub(crate) fn start_saving(&self) {
-        self.inner
-            .persister
-            .start(&self.inner.app, |topic| self.cell(topic));
-    }
-
     /// Writes every persisted topic with a lease ending at its revision, so
     /// the next start resumes exactly there.
     pub(crate) fn flush_on_exit(&self) {
@@ -498,7 +703,7 @@ impl<R: Runtime> StateSync<R> {
         let _ = self
             .inner
             .persister
-            .flush(&self.inner.app, true, |topic| self.cell(topic));
+            .flush(&self.inner.app, true, self.inner.registry.cells());
     }
 }
 

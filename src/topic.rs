@@ -22,6 +22,9 @@
 //!   commit returns. Under concurrent writers, events of one topic may
 //!   therefore be emitted out of revision order; windows apply a snapshot only
 //!   when it is newer, so this is harmless.
+//! * **Actions live with their topic.** The named actions registered on a
+//!   topic ([`Actions`]) belong to its cell: removing the topic removes them,
+//!   and a topic registered again under the same name starts with none.
 //! * **A removed topic takes no more commits.** Removal closes the cell in
 //!   the channel's write lock; a writer that looked the topic up before then
 //!   fails with [`Error::UnknownTopic`] instead of committing a revision that
@@ -41,23 +44,47 @@ use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 use tokio::sync::watch;
 
-use crate::{depth, models::Snapshot, Error, Result, Revision, WriteOutcome};
+use crate::{
+    actions::Actions, depth, models::Snapshot, persistence::saver::PersistedTopic, Error, Result, Revision,
+    WriteOutcome,
+};
 
 /// The Rust type behind a typed topic, and how to validate JSON against it.
+///
+/// Data is checked by deserializing it into the type and serializing it back.
+/// A key the type would ignore is refused: serde drops unknown fields
+/// silently, so a misspelt key written by a window would otherwise succeed
+/// and change nothing. A type that should accept extra keys says so itself,
+/// with a `#[serde(flatten)]` map that keeps them.
 #[derive(Clone, Copy)]
 pub(crate) struct Schema {
     pub(crate) type_id: TypeId,
     pub(crate) type_name: &'static str,
-    normalize: fn(&Value) -> Result<Value, (String, String)>,
+    normalize: Normalize,
+}
+
+/// Turns JSON into what a typed topic stores, or names the failing path and why.
+type Normalize = fn(&Value, Unknown) -> Result<Value, (String, String)>;
+
+/// What validation does with keys the type does not know.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unknown {
+    /// Refuse the data, naming the first such key: every write.
+    Refuse,
+    /// Drop them, as serde does: loading a file saved by an older version
+    /// of the app, whose type had fields it no longer has.
+    Drop,
 }
 
 impl Schema {
-    pub(crate) fn of<T: Serialize + DeserializeOwned + 'static>() -> Self {
-        Schema {
+    /// The schema of `T`, or `None` for `serde_json::Value`: a topic typed
+    /// as any JSON value is an untyped topic.
+    pub(crate) fn of<T: Serialize + DeserializeOwned + 'static>() -> Option<Self> {
+        (TypeId::of::<T>() != TypeId::of::<Value>()).then(|| Schema {
             type_id: TypeId::of::<T>(),
             type_name: std::any::type_name::<T>(),
             normalize: normalize_through::<T>,
-        }
+        })
     }
 
     /// Checks `data` for `topic` against the type and returns what to store,
@@ -66,8 +93,8 @@ impl Schema {
     /// `data` must be within [`crate::MAX_DEPTH`]. What the type makes of it
     /// is serialized within the limit too, since filled-in defaults can nest
     /// deeper; past it, the data does not fit.
-    pub(crate) fn validate(&self, topic: &str, data: Value) -> Result<(Value, bool)> {
-        let stored = (self.normalize)(&data).map_err(|(path, reason)| Error::Validation {
+    pub(crate) fn validate(&self, topic: &str, data: Value, unknown: Unknown) -> Result<(Value, bool)> {
+        let stored = (self.normalize)(&data, unknown).map_err(|(path, reason)| Error::Validation {
             topic: topic.to_owned(),
             type_name: self.type_name,
             path,
@@ -78,13 +105,44 @@ impl Schema {
     }
 }
 
-/// Deserializes `value` into `T` and serializes it back, naming the failing field.
+/// Deserializes `value` into `T` and serializes it back, naming the failing
+/// field, or the first key `T` would ignore when those are refused.
 fn normalize_through<T: Serialize + DeserializeOwned>(
     value: &Value,
+    unknown: Unknown,
 ) -> Result<Value, (String, String)> {
-    let typed: T = serde_path_to_error::deserialize(value)
+    let mut ignored = None;
+    let mut note = |path: serde_ignored::Path<'_>| {
+        ignored.get_or_insert_with(|| {
+            let key = match &path {
+                serde_ignored::Path::Map { key, .. } => key.clone(),
+                other => other.to_string(),
+            };
+            (path_string(&path), key)
+        });
+    };
+    let typed: T = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(value, &mut note))
         .map_err(|err| (err.path().to_string(), err.inner().to_string()))?;
+    if let (Some((path, key)), Unknown::Refuse) = (ignored, unknown) {
+        return Err((path, format!("unknown key `{key}`: the type has no such field")));
+    }
     depth::to_value(typed).map_err(|err| (".".to_owned(), err.to_string()))
+}
+
+/// `path` written as `serde_path_to_error` writes paths: `items[2].done`.
+fn path_string(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", path_string(parent)),
+        Path::Map { parent, key } => match path_string(parent) {
+            parent if parent.is_empty() => key.clone(),
+            parent => format!("{parent}.{key}"),
+        },
+        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
+            path_string(parent)
+        }
+    }
 }
 
 /// What a write proposes to store, computed from the snapshot it read.
@@ -99,7 +157,11 @@ pub(crate) struct Proposal {
 pub(crate) struct TopicCell {
     name: Arc<str>,
     schema: Option<Schema>,
+    /// The topic's file, when it is persisted. It lives and dies with the
+    /// cell; see `persistence::saver`.
+    persisted: Option<Arc<PersistedTopic>>,
     state: watch::Sender<Snapshot>,
+    actions: Actions,
     /// Set by [`close`](Self::close) when the topic is removed. Read and
     /// written only inside `state`'s write lock, so a commit either lands
     /// before the removal reads the last revision or fails.
@@ -125,9 +187,22 @@ impl TopicCell {
         TopicCell {
             name,
             schema,
+            persisted: None,
             state,
+            actions: Actions::default(),
             closed: AtomicBool::new(false),
         }
+    }
+
+    /// This cell, saved to `file`.
+    pub(crate) fn persisted_to(mut self, file: Option<Arc<PersistedTopic>>) -> Self {
+        self.persisted = file;
+        self
+    }
+
+    /// The topic's file, when it is persisted.
+    pub(crate) fn persisted(&self) -> Option<&Arc<PersistedTopic>> {
+        self.persisted.as_ref()
     }
 
     pub(crate) fn name(&self) -> &str {
@@ -136,6 +211,11 @@ impl TopicCell {
 
     pub(crate) fn schema(&self) -> Option<&Schema> {
         self.schema.as_ref()
+    }
+
+    /// The named actions registered on this topic.
+    pub(crate) fn actions(&self) -> &Actions {
+        &self.actions
     }
 
     /// The current data and revision, read together.
@@ -168,7 +248,7 @@ impl TopicCell {
     /// whether that is exactly `data`. Untyped topics store `data` unchanged.
     pub(crate) fn validate(&self, data: Value) -> Result<(Value, bool)> {
         match &self.schema {
-            Some(schema) => schema.validate(&self.name, data),
+            Some(schema) => schema.validate(&self.name, data, Unknown::Refuse),
             None => Ok((data, true)),
         }
     }
@@ -186,7 +266,7 @@ impl TopicCell {
             let current = self.snapshot();
             if let Some(expected) = expected {
                 if expected != current.revision {
-                    return Err(self.conflict(expected, current.revision));
+                    return Err(self.conflict(expected, current));
                 }
             }
             let Proposal { data, exact } = propose(&current)?;
@@ -206,9 +286,10 @@ impl TopicCell {
                         exact,
                     })
                 }
-                Err(moved_to) => {
+                Err(_) => {
                     if let Some(expected) = expected {
-                        return Err(self.conflict(expected, moved_to));
+                        // Read again: the conflict carries a revision with its data.
+                        return Err(self.conflict(expected, self.snapshot()));
                     }
                 }
             }
@@ -248,11 +329,14 @@ impl TopicCell {
         outcome
     }
 
-    fn conflict(&self, expected: Revision, current: Revision) -> Error {
+    /// The conflict of a compare-and-set that expected `expected`, carrying
+    /// the snapshot the topic is at.
+    fn conflict(&self, expected: Revision, current: Snapshot) -> Error {
         Error::Conflict {
             topic: self.name.to_string(),
             expected,
-            current,
+            current: current.revision,
+            data: Some(current.data),
         }
     }
 }
@@ -297,9 +381,10 @@ mod tests {
         replace(&cell, None, json!(2)).unwrap();
         let err = replace(&cell, Some(Revision::ZERO), json!(3)).unwrap_err();
         match err {
-            Error::Conflict { expected, current, .. } => {
+            Error::Conflict { expected, current, data, .. } => {
                 assert_eq!(expected, Revision::ZERO);
                 assert_eq!(current, Revision::new(1));
+                assert_eq!(data.as_deref(), Some(&json!(2)), "the data at the current revision");
             }
             other => panic!("expected a conflict, got {other}"),
         }
@@ -364,7 +449,7 @@ mod tests {
 
     #[test]
     fn typed_validation_names_the_failing_field() {
-        let cell = TopicCell::new("s".into(), json!({"theme": "x"}), Revision::ZERO, Some(Schema::of::<Settings>()));
+        let cell = TopicCell::new("s".into(), json!({"theme": "x"}), Revision::ZERO, Schema::of::<Settings>());
         let err = cell.validate(json!({"theme": "dark", "zoom": "big"})).unwrap_err();
         match &err {
             Error::Validation { path, .. } => assert_eq!(path, "zoom"),
@@ -373,9 +458,39 @@ mod tests {
         assert!(err.to_string().contains("zoom"), "{err}");
     }
 
+    #[derive(Serialize, Deserialize)]
+    struct List {
+        items: Vec<Settings>,
+    }
+
+    #[test]
+    fn an_unknown_key_inside_a_list_is_named_like_other_paths() {
+        let cell = TopicCell::new("l".into(), json!({"items": []}), Revision::ZERO, Schema::of::<List>());
+        let err = cell
+            .validate(json!({"items": [{"theme": "a"}, {"theme": "b", "colour": "red"}]}))
+            .unwrap_err();
+        match &err {
+            Error::Validation { path, reason, .. } => {
+                assert_eq!(path, "items[1].colour");
+                assert_eq!(reason, "unknown key `colour`: the type has no such field");
+            }
+            other => panic!("expected validation error, got {other}"),
+        }
+    }
+
+    #[test]
+    fn loading_drops_keys_the_type_no_longer_has() {
+        let schema = Schema::of::<Settings>().unwrap();
+        let (stored, exact) = schema
+            .validate("s", json!({"theme": "dark", "zoom": 1, "retired": true}), Unknown::Drop)
+            .unwrap();
+        assert_eq!(stored, json!({"theme": "dark", "zoom": 1}));
+        assert!(!exact);
+    }
+
     #[test]
     fn typed_validation_normalizes_through_the_type() {
-        let cell = TopicCell::new("s".into(), json!({"theme": "x"}), Revision::ZERO, Some(Schema::of::<Settings>()));
+        let cell = TopicCell::new("s".into(), json!({"theme": "x"}), Revision::ZERO, Schema::of::<Settings>());
         let (stored, exact) = cell.validate(json!({"theme": "dark"})).unwrap();
         assert_eq!(stored, json!({"theme": "dark", "zoom": 0}));
         assert!(!exact);

@@ -65,7 +65,7 @@ use std::{
 use ts_rs::{Config, TypeVisitor, TS};
 
 use crate::{
-    validate_topic_name, Builder, Error, Invalidation, PersistenceError, Result, Revision,
+    validate_topic_name, ActionOutcome, Builder, Error, Invalidation, PersistenceError, Result, Revision,
     Snapshot, TopicInfo, TopicSnapshot, WriteOutcome, INVALIDATION_EVENT, PERSISTENCE_ERROR_EVENT,
     RUST_SOURCE_ID,
 };
@@ -297,6 +297,7 @@ impl Builder {
 pub fn wire_types() -> String {
     let mut declarations = Declarations::new();
     for describe in [
+        TypeRef::of::<ActionOutcome>(),
         TypeRef::of::<Invalidation>(),
         TypeRef::of::<PersistenceError>(),
         TypeRef::of::<Revision>(),

@@ -474,3 +474,226 @@ fn a_number_survives_a_restart_to_the_last_bit() {
     assert_eq!(restored.revision, Revision::new(1));
     assert_eq!(restored.data["numbers"], numbers);
 }
+
+/// Bug: the saver made its first save and only then subscribed, so a write
+/// made right after setup was not saved until a later change.
+#[test]
+fn a_write_right_after_setup_is_saved_without_a_later_change() {
+    let dir = temp_dir("right-after-setup");
+    let builder = settings_builder(&dir, Persistence::new())
+        .save_debounce(Duration::from_millis(20))
+        .save_max_wait(Duration::from_millis(100));
+    let harness = Harness::new(builder);
+    harness.app.state_sync().patch("settings", json!({"theme": "dark"})).unwrap();
+    let path = file_of(&dir, "settings");
+    wait_for("the debounced save of the first write", Duration::from_secs(5), || {
+        read_json(&path)["revision"] == "1"
+    });
+    assert_eq!(read_json(&path)["data"]["theme"], "dark");
+}
+
+/// Bug: at load, any `.<topic>.json.<6 alphanumerics>` file was deleted as a
+/// stale temporary file, such as a user's `.settings.json.backup`.
+#[test]
+fn only_temporary_files_the_plugin_provably_made_are_deleted() {
+    let dir = temp_dir("lookalikes");
+    fs::create_dir_all(&dir).unwrap();
+    let lookalikes = [".settings.json.backup", ".settings.json.a1B2c3", "settings.json.backup"];
+    for name in lookalikes {
+        fs::write(dir.join(name), name).unwrap();
+    }
+    fs::write(dir.join(".settings.json.Qx7pZ2.state-sync-tmp"), "a save killed mid-way").unwrap();
+    let harness = Harness::new(settings_builder(&dir, Persistence::new()));
+    harness.app.state_sync().patch("settings", json!({"theme": "dark"})).unwrap();
+    exit_cleanly(harness);
+    drop(Harness::new(settings_builder(&dir, Persistence::new())));
+    for name in lookalikes {
+        assert_eq!(fs::read_to_string(dir.join(name)).unwrap(), name, "{name} is kept as it was");
+    }
+    let mut names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, [".settings.json.a1B2c3", ".settings.json.backup", "settings.json", "settings.json.backup"], "no temporary file is left either");
+}
+
+/// Bug: the saver held the removed topic's cell, so its subscribers never saw
+/// the channel close and a re-registered topic was not saved by debounced saves.
+#[test]
+fn removing_a_persisted_topic_closes_its_channel_and_saves_its_last_state() {
+    let dir = temp_dir("remove");
+    let builder = settings_builder(&dir, Persistence::new())
+        .save_debounce(Duration::from_secs(60))
+        .save_max_wait(Duration::from_secs(60));
+    let harness = Harness::new(builder);
+    let sync = harness.app.state_sync();
+    let mut rx = sync.subscribe("settings").unwrap();
+    sync.patch("settings", json!({"theme": "dark"})).unwrap();
+    let last = sync.remove("settings").unwrap();
+    let closed = tauri::async_runtime::block_on(async {
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while rx.changed().await.is_ok() {}
+        })
+        .await
+    });
+    assert!(closed.is_ok(), "the subscriber's channel closes");
+    let saved = read_json(&file_of(&dir, "settings"));
+    assert_eq!(saved["revision"], last.revision.to_string(), "remove saves the last state");
+    assert_eq!(saved["lease"], last.revision.to_string(), "with nothing left to lease");
+    assert_eq!(saved["data"]["theme"], "dark");
+}
+
+#[test]
+fn a_removed_and_re_registered_persisted_topic_is_saved_by_debounced_saves() {
+    let dir = temp_dir("re-register");
+    let builder = settings_builder(&dir, Persistence::new())
+        .save_debounce(Duration::from_millis(20))
+        .save_max_wait(Duration::from_millis(100));
+    let harness = Harness::new(builder);
+    let sync = harness.app.state_sync();
+    sync.patch("settings", json!({"theme": "dark"})).unwrap();
+    let removed = sync.remove("settings").unwrap();
+
+    let again = sync
+        .register_persisted::<Value>("settings", json!({"theme": "light"}), Persistence::new())
+        .unwrap();
+    let start = again.get().unwrap();
+    assert_eq!(start.data["theme"], "dark", "it is loaded from the file its predecessor saved");
+    assert_eq!(start.revision, Revision::new(removed.revision.get() + 1), "its revisions continue, without a jump");
+
+    let path = file_of(&dir, "settings");
+    for n in 0..3 {
+        let outcome = sync.patch("settings", json!({"n": n})).unwrap();
+        let revision = outcome.revision.to_string();
+        wait_for("the debounced save of the re-registered topic", Duration::from_secs(5), || {
+            read_json(&path)["revision"] == revision.as_str()
+        });
+    }
+    assert_eq!(read_json(&path)["data"]["n"], 2);
+}
+
+/// Bug: `persistence_errors()` grew by one entry per failed save, forever.
+#[test]
+fn persistence_errors_stay_bounded_under_repeated_save_failures() {
+    let dir = temp_dir("bounded-errors");
+    let quiet = settings_builder(&dir, Persistence::new())
+        .save_debounce(Duration::from_secs(60))
+        .save_max_wait(Duration::from_secs(60));
+    let (builder, seen) = with_hook(quiet);
+    let harness = Harness::new(builder);
+    let sync = harness.app.state_sync();
+    // A non-empty directory where the file should go: every save fails.
+    let path = file_of(&dir, "settings");
+    fs::remove_file(&path).unwrap();
+    fs::create_dir_all(path.join("in-the-way")).unwrap();
+    for n in 0..300 {
+        sync.patch("settings", json!({"n": n})).unwrap();
+        assert_eq!(sync.flush().unwrap_err().code(), "PERSISTENCE_FAILED");
+    }
+    assert_eq!(seen.lock().unwrap().len(), 300, "every failure is still reported as it happens");
+    let kept = sync.persistence_errors();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0].kind, ProblemKind::Save);
+    assert_eq!(&kept[0], seen.lock().unwrap().last().unwrap(), "the latest one is kept");
+}
+
+/// Sets up an app whose topic path holds what `make` puts there, in a thread,
+/// failing if setup does not finish within 10 s instead of hanging the run.
+/// Returns the path, the problems reported and the topic's data.
+fn setup_with_special_file(name: &str, make: impl FnOnce(&Path)) -> (PathBuf, Vec<PersistenceError>, Value) {
+    let dir = temp_dir(name);
+    fs::create_dir_all(&dir).unwrap();
+    let path = file_of(&dir, "settings");
+    make(&path);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let builder_dir = dir.clone();
+    std::thread::spawn(move || {
+        let harness = Harness::new(settings_builder(&builder_dir, Persistence::new()));
+        let sync = harness.app.state_sync();
+        tx.send((sync.persistence_errors(), (*sync.get("settings").unwrap().data).clone())).unwrap();
+    });
+    let (errors, data) = rx.recv_timeout(Duration::from_secs(10)).expect("setup finished instead of blocking");
+    (path, errors, data)
+}
+
+/// Bug: a FIFO at a topic's path blocked app setup forever, waiting for a writer.
+#[cfg(unix)]
+#[test]
+fn a_fifo_at_a_topics_path_does_not_block_setup_and_is_reported() {
+    use std::os::unix::fs::FileTypeExt;
+    let (path, errors, data) = setup_with_special_file("fifo", |path| {
+        let status = std::process::Command::new("mkfifo").arg(path).status().unwrap();
+        assert!(status.success());
+    });
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].kind, ProblemKind::NotAFile);
+    assert!(errors[0].message.contains("FIFO"), "{}", errors[0].message);
+    let moved_to = errors[0].moved_to.as_ref().expect("the FIFO is moved aside");
+    assert!(fs::metadata(moved_to).unwrap().file_type().is_fifo(), "and kept as it was");
+    assert_eq!(data["theme"], "light", "the topic starts from its default");
+    assert_eq!(read_json(&path)["data"]["theme"], "light", "a regular file replaces it");
+}
+
+#[test]
+fn a_directory_at_a_topics_path_is_reported_as_not_a_file() {
+    let (path, errors, _) = setup_with_special_file("dir-at-path", |path| fs::create_dir(path).unwrap());
+    assert_eq!(errors[0].kind, ProblemKind::NotAFile);
+    assert!(errors[0].message.contains("a directory"), "{}", errors[0].message);
+    assert!(Path::new(errors[0].moved_to.as_ref().unwrap()).is_dir());
+    assert!(path.is_file());
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+struct Prefs {
+    theme: String,
+    zoom: u8,
+}
+
+const PREFS: tauri_plugin_state_sync::TopicKey<Prefs> = tauri_plugin_state_sync::TopicKey::new("prefs");
+
+#[test]
+fn a_typed_persisted_topic_is_declared_once_and_reached_by_its_key() {
+    let dir = temp_dir("declared-once");
+    let builder = || Builder::new().persisted_topic(PREFS, Prefs::default(), Persistence::new()).persist_dir(&dir);
+    let harness = Harness::new(builder());
+    let prefs = harness.app.state_sync().handle(PREFS).unwrap();
+    prefs.update(|p| p.zoom = 3).unwrap();
+    let main = harness.window("main", &["state-sync:default"]);
+    let err = harness.invoke(&main, "patch", json!({"topic": "prefs", "patch": {"colour": "red"}})).unwrap_err();
+    assert_eq!(err["code"], "VALIDATION_FAILED", "it is typed");
+    exit_cleanly(harness);
+
+    let harness = Harness::new(builder());
+    let restored = harness.app.state_sync().handle(PREFS).unwrap().get().unwrap();
+    assert_eq!(restored.data, Prefs { theme: String::new(), zoom: 3 }, "it is persisted");
+    assert_eq!(restored.revision, Revision::new(1));
+}
+
+#[test]
+fn a_topic_registered_at_run_time_is_persisted_and_restored() {
+    let dir = temp_dir("run-time");
+    let harness = Harness::new(Builder::new().persist_dir(&dir));
+    let prefs = harness.app.state_sync().register_persisted("user/7:prefs", Prefs::default(), Persistence::new()).unwrap();
+    prefs.update(|p| p.theme = "dark".into()).unwrap();
+    exit_cleanly(harness);
+    assert_eq!(read_json(&file_of(&dir, "user%2F7%3Aprefs"))["data"]["theme"], "dark");
+
+    let harness = Harness::new(Builder::new().persist_dir(&dir));
+    let sync = harness.app.state_sync();
+    let prefs = sync.register_persisted("user/7:prefs", Prefs::default(), Persistence::new()).unwrap();
+    assert_eq!(prefs.get().unwrap().data.theme, "dark");
+    assert_eq!(prefs.get().unwrap().revision, Revision::new(1));
+    let taken = sync.register_persisted("user/7:prefs", Prefs::default(), Persistence::new());
+    assert_eq!(taken.unwrap_err().code(), "TOPIC_EXISTS");
+}
+
+#[test]
+fn a_file_with_a_key_the_type_no_longer_has_loads_without_it() {
+    let bytes = br#"{"data": {"theme": "dark", "zoom": 2, "retired": true}, "revision": "4", "schemaVersion": 1}"#;
+    let (dir, path) = dir_with_file("retired-key", "prefs", bytes);
+    let (builder, seen) = with_hook(Builder::new().persisted_topic(PREFS, Prefs::default(), Persistence::new()).persist_dir(&dir));
+    let harness = Harness::new(builder);
+    let restored = harness.app.state_sync().handle(PREFS).unwrap().get().unwrap();
+    assert_eq!(restored.data, Prefs { theme: "dark".into(), zoom: 2 });
+    assert_eq!(restored.revision, Revision::new(4));
+    assert!(seen.lock().unwrap().is_empty());
+    assert_eq!(read_json(&path)["data"], json!({"theme": "dark", "zoom": 2}));
+}

@@ -222,3 +222,80 @@ fn a_builder_topic_nested_deeper_than_the_limit_fails_setup() {
     let err = result.expect_err("setup must fail");
     assert!(err.to_string().contains("deeper than the limit"), "{err}");
 }
+
+/// Bug: `patch({ colour: 'red' })` on a typed topic without `colour` answered
+/// success with `exact: false` and silently dropped the key.
+#[test]
+fn a_window_patch_with_a_key_the_type_lacks_is_refused_naming_the_key() {
+    let harness = typed_app();
+    let main = harness.window("main", &["state-sync:default"]);
+    let err = harness
+        .invoke(&main, "patch", json!({"topic": "settings", "patch": {"colour": "red"}}))
+        .unwrap_err();
+    assert_eq!(err["code"], "VALIDATION_FAILED");
+    assert_eq!(err["path"], "colour");
+    assert!(err["message"].as_str().unwrap().contains("unknown key `colour`"), "{err}");
+    let current = harness.app.state_sync().get("settings").unwrap();
+    assert_eq!(current.revision, Revision::ZERO);
+    assert_eq!(*current.data, json!({"theme": "light", "zoom": 1}));
+    assert!(harness.take_events().is_empty(), "a refused write emits nothing");
+}
+
+#[derive(Serialize, Deserialize)]
+struct Outer {
+    inner: Settings,
+}
+
+#[test]
+fn an_unknown_key_deep_in_the_data_is_named_by_its_path() {
+    let harness = Harness::new(Builder::new().typed_topic(
+        "outer",
+        Outer { inner: Settings::default() },
+    ));
+    let sync = harness.app.state_sync();
+    let err = sync
+        .set("outer", json!({"inner": {"theme": "dark", "zoom": 2, "colour": "red"}}))
+        .unwrap_err();
+    match &err {
+        Error::Validation { path, reason, .. } => {
+            assert_eq!(path, "inner.colour");
+            assert!(reason.contains("`colour`"), "{reason}");
+        }
+        other => panic!("expected a validation error, got {other}"),
+    }
+    assert_eq!(sync.get("outer").unwrap().revision, Revision::ZERO);
+}
+
+/// A type opts out of the unknown-key check by keeping extra keys itself.
+#[derive(Serialize, Deserialize)]
+struct Open {
+    theme: String,
+    #[serde(flatten)]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[test]
+fn a_type_with_a_flattened_map_keeps_keys_it_has_no_field_for() {
+    let harness = Harness::new(Builder::new().typed_topic(
+        "open",
+        Open { theme: "light".into(), extra: Default::default() },
+    ));
+    let main = harness.window("main", &["state-sync:default"]);
+    let outcome = harness
+        .invoke(&main, "patch", json!({"topic": "open", "patch": {"colour": "red"}}))
+        .unwrap();
+    assert_eq!(outcome["exact"], true);
+    assert_eq!(*harness.app.state_sync().get("open").unwrap().data, json!({"theme": "light", "colour": "red"}));
+}
+
+#[test]
+fn a_json_value_key_declares_an_untyped_topic() {
+    use tauri_plugin_state_sync::TopicKey;
+    const LOOSE: TopicKey<serde_json::Value> = TopicKey::new("loose");
+    let harness = Harness::new(Builder::new().topic("loose", json!({"a": 1})));
+    let sync = harness.app.state_sync();
+    let loose = sync.handle(LOOSE).unwrap();
+    loose.set(&json!({"anything": ["goes"]})).unwrap();
+    assert_eq!(loose.get().unwrap().data, json!({"anything": ["goes"]}));
+    assert_eq!(sync.handle(TopicKey::<Settings>::new("loose")).unwrap_err().code(), "TYPE_MISMATCH");
+}

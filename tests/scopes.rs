@@ -12,8 +12,13 @@ use common::{scoped, Harness};
 
 const TOPICS: [&str; 5] = ["settings", "todos/list", "todos/private", "todos/a/b", "counter"];
 
+/// Every topic holds `{"n": 0}` and has the action `bump`, which adds one to `n`.
 fn app_with(builder: Builder) -> Harness {
-    let builder = TOPICS.iter().fold(builder, |builder, topic| builder.topic(*topic, json!({"n": 0})));
+    let builder = TOPICS.iter().fold(builder, |builder, topic| {
+        builder.topic(*topic, json!({"n": 0})).action(*topic, "bump", |data, _| {
+            Ok(json!({"n": data["n"].as_u64().unwrap_or(0) + 1}))
+        })
+    });
     Harness::new(builder)
 }
 
@@ -55,6 +60,7 @@ fn args(command: &str, topic: &str) -> Value {
         "snapshots" => json!({"topics": [topic]}),
         "set" => json!({"topic": topic, "data": {"n": 1}}),
         "patch" => json!({"topic": topic, "patch": {"m": 2}}),
+        "act" => json!({"topic": topic, "action": "bump"}),
         other => panic!("no arguments for {other}"),
     }
 }
@@ -86,8 +92,8 @@ fn every_command_on_every_topic_answers_as_the_scopes_say() {
     };
     for (label, window) in [("all", &all), ("settings", &settings), ("todos", &todos)] {
         for topic in TOPICS {
-            for command in ["snapshot", "snapshots", "set", "patch"] {
-                let write = matches!(command, "set" | "patch");
+            for command in ["snapshot", "snapshots", "set", "patch", "act"] {
+                let write = matches!(command, "set" | "patch" | "act");
                 let context = format!("{label} {command} {topic}");
                 let before = revision(&harness, topic);
                 let result = harness.invoke(window, command, args(command, topic));
@@ -132,7 +138,7 @@ fn a_refusal_is_the_same_whether_or_not_the_topic_exists() {
         assert_eq!(existing["code"], "TOPIC_FORBIDDEN");
         assert_eq!(renamed(missing, "todos/nope", "todos/private"), existing, "{command}");
     }
-    for command in ["set", "patch"] {
+    for command in ["set", "patch", "act"] {
         let existing = harness.invoke(&todos, command, args(command, "settings")).unwrap_err();
         let missing = harness.invoke(&todos, command, args(command, "nothere")).unwrap_err();
         assert_eq!(existing["code"], "TOPIC_FORBIDDEN");
@@ -431,4 +437,32 @@ fn persistence_problems_follow_the_read_scope_of_the_topic_they_name() {
     assert!(harness.received("todos").is_empty());
     assert_eq!(*broadcast.lock().unwrap(), 0, "scopes are in use: no broadcast");
     let _ = std::fs::remove_file(&dir);
+}
+
+/// A window allowed to write a topic but not to read it must not learn its
+/// data from a write's answer: neither from a conflict's `currentData` nor
+/// from an action outcome's `data`.
+#[test]
+fn a_write_answer_carries_data_only_to_a_window_allowed_to_read_the_topic() {
+    let harness = app_with(Builder::new());
+    harness.grant(scoped("blind-read", "blind", &["state-sync:read"], &["settings"], &[]));
+    harness.grant(scoped("blind-write", "blind", &["state-sync:write"], &["counter"], &[]));
+    let blind = harness.open("blind");
+    let all = harness.window("all", &["state-sync:default"]);
+    harness.app.state_sync().set("counter", json!({"n": 41})).unwrap();
+
+    let stale = json!({"topic": "counter", "patch": {"m": 1}, "expectedRevision": "0"});
+    let conflict = harness.invoke(&blind, "patch", stale.clone()).unwrap_err();
+    assert_eq!(conflict["code"], "REVISION_CONFLICT", "{conflict}");
+    assert_eq!(conflict["currentRevision"], "1");
+    assert!(conflict.get("currentData").is_none(), "no data for a window that may not read: {conflict}");
+    let seen = harness.invoke(&all, "patch", stale).unwrap_err();
+    assert_eq!(seen["currentData"], json!({"n": 41}), "a window that may read gets it: {seen}");
+
+    let acted = harness.invoke(&blind, "act", json!({"topic": "counter", "action": "bump"})).unwrap();
+    assert_eq!(acted["revision"], "2");
+    assert!(acted.get("data").is_none() || acted["data"].is_null(), "{acted}");
+    let acted = harness.invoke(&all, "act", json!({"topic": "counter", "action": "bump"})).unwrap();
+    assert_eq!(acted["data"], json!({"n": 43}), "{acted}");
+    assert_eq!(*harness.app.state_sync().get("counter").unwrap().data, json!({"n": 43}));
 }

@@ -120,6 +120,7 @@ fn errors_serialize_as_code_message_and_details() {
             "topic": "t",
             "expectedRevision": "0",
             "currentRevision": "1",
+            "currentData": 2,
         })
     );
 }

@@ -23,11 +23,11 @@ import { gzipSync } from 'node:zlib'
 import { resolve } from 'node:path'
 import { entries, external } from '../entries.mjs'
 
-const BUDGET = 2940
+const BUDGET = 3080
 const ADAPTER_BUDGET = 600
 // 1,412 B: main measured 1,301 B, and treating "__proto__" as data (objects
 // without a prototype in the diffing, a defined key in `assign`) costs 111 B.
-const SHARED_BUDGET = 1412
+const SHARED_BUDGET = 1420
 const BROWSER_BUDGET = 4500
 const src = new URL('../src/', import.meta.url).pathname
 const shared = src + 'adapters/shared/bind'

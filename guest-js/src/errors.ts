@@ -39,7 +39,8 @@ export interface ErrorDetails {
   UNKNOWN_TOPIC: { topic: string }
   INVALID_TOPIC: { topic: string }
   TOPIC_EXISTS: { topic: string }
-  REVISION_CONFLICT: { topic: string; expectedRevision: Revision; currentRevision: Revision }
+  /** `currentData` is the topic's data at `currentRevision`, sent to windows allowed to read the topic. */
+  REVISION_CONFLICT: { topic: string; expectedRevision: Revision; currentRevision: Revision; currentData?: unknown }
   INVALID_REVISION: { value: string }
   INVALID_ARGUMENT: { argument?: string }
   INVALID_PATCH: { topic: string }
@@ -49,6 +50,10 @@ export interface ErrorDetails {
   REVISION_EXHAUSTED: { topic: string }
   TYPE_MISMATCH: { topic: string }
   SERIALIZATION: Record<string, never>
+  UNKNOWN_ACTION: { topic: string; action: string }
+  ACTION_EXISTS: { topic: string; action: string }
+  ACTION_FAILED: { topic: string; action: string }
+  ACTION_PANICKED: { topic: string; action: string }
   PERSISTENCE_FAILED: { topic?: string }
   TYPE_EXPORT_FAILED: Record<string, never>
   TOPIC_FORBIDDEN: { topic: string; access: 'read' | 'write' }

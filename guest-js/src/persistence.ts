@@ -26,7 +26,7 @@ export const PERSISTENCE_ERROR_EVENT = 'state-sync://persistence-error'
  */
 export interface PersistenceError {
   topic: string
-  kind: 'corrupt' | 'unreadable' | 'invalid-data' | 'too-deep' | 'migration' | 'newer-schema' | 'save'
+  kind: 'corrupt' | 'unreadable' | 'not-a-file' | 'invalid-data' | 'too-deep' | 'migration' | 'newer-schema' | 'save'
   message: string
   file: string
   movedTo: string | null

@@ -98,6 +98,19 @@ export interface WriteOutcome {
 }
 
 /**
+ * What an action did: the {@link WriteOutcome}, plus the topic's data at
+ * `revision` (left out when the window may not read the topic). See
+ * "Actions" in `docs/protocol.md`.
+ *
+ * @example
+ * const o: ActionOutcome = { revision: '5', previousRevision: '4', exact: true, data: { value: 5 } }
+ */
+export interface ActionOutcome extends WriteOutcome {
+  /** The topic's data at `revision`. */
+  data?: unknown
+}
+
+/**
  * An RFC 7396 JSON merge patch for data of type `T`: keys replace, nested
  * objects merge, `null` deletes a key.
  *

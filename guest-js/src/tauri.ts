@@ -7,7 +7,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core'
 import { toStateSyncError } from './errors'
 import { noop } from './protocol'
-import type { ChannelMessage, Invalidation, Revision, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome } from './protocol'
+import type { ActionOutcome, ChannelMessage, Invalidation, Revision, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome } from './protocol'
 
 /**
  * What {@link topic} needs from the other side: invalidations, snapshots and
@@ -24,6 +24,8 @@ export interface Transport {
   snapshot<T>(topic: string): Promise<Snapshot<T>>
   /** Writes with `set` or `patch`; `expectedRevision` makes it a compare-and-set. */
   write(topic: string, kind: 'set' | 'patch', value: unknown, expectedRevision?: Revision): Promise<WriteOutcome>
+  /** Calls the action `action` registered in Rust on `topic`. */
+  act(topic: string, action: string, args?: unknown): Promise<ActionOutcome>
 }
 
 /**
@@ -115,6 +117,16 @@ export const write = (
   })
 
 /**
+ * Calls an action registered in Rust on a topic (`act` command); the outcome
+ * carries the resulting data.
+ *
+ * @example
+ * const { revision, data } = await act('counter', 'increment', { by: 1 })
+ */
+export const act = (topic: string, action: string, args?: unknown): Promise<ActionOutcome> =>
+  command('act', { topic, action, args })
+
+/**
  * Fetches several snapshots at once (`snapshots` command), in the order asked.
  *
  * @example
@@ -137,4 +149,4 @@ export const listTopics = (): Promise<TopicInfo[]> => command('topics', {})
  * @example
  * const counter = topic<number>('counter', { transport: tauri })
  */
-export const tauri: Transport = { subscribe: onInvalidate, snapshot: getSnapshot, write }
+export const tauri: Transport = { subscribe: onInvalidate, snapshot: getSnapshot, write, act }

@@ -6,8 +6,8 @@
  */
 import { createEngine, type EngineOptions } from './engine'
 import { invalid, StateSyncError, toStateSyncError } from './errors'
-import { isRevision, noop } from './protocol'
-import type { MergePatch, Revision, Snapshot, WriteOutcome } from './protocol'
+import { isNewer, isRevision, noop } from './protocol'
+import type { ActionOutcome, MergePatch, Revision, Snapshot, WriteOutcome } from './protocol'
 import { tauri, type Transport } from './tauri'
 import type { DataFor, TopicName } from './topics'
 
@@ -21,6 +21,26 @@ export interface WriteOptions {
   /** Compare-and-set: apply only if the topic is still at this revision. */
   expectedRevision?: Revision
 }
+
+/**
+ * The actions a topic has in Rust: each action's name mapped to the type of
+ * its argument. Give such a map (an interface fits too) to {@link topic} to
+ * type {@link TopicHandle.act}.
+ *
+ * @example
+ * type CounterActions = { increment: { by: number }; reset: undefined }
+ * const counter = topic<{ value: number }, 'counter', CounterActions>('counter')
+ */
+export type ActionMap = Record<string, unknown>
+
+/**
+ * The arguments of `act` after the action's name: optional when the action
+ * takes `undefined`.
+ *
+ * @example
+ * const args: ActionArgs<{ reset: undefined }, 'reset'> = []
+ */
+export type ActionArgs<A extends object, K extends keyof A> = undefined extends A[K] ? [args?: A[K]] : [args: A[K]]
 
 /**
  * Options of {@link topic}: those of the engine, except what the Tauri
@@ -40,7 +60,7 @@ export interface TopicOptions<T> extends Omit<EngineOptions<T>, 'topic' | 'subsc
  * @example
  * const settings: TopicHandle<{ theme: string }> = topic('settings')
  */
-export interface TopicHandle<T> {
+export interface TopicHandle<T, A extends object = ActionMap> {
   /**
    * Resolves once the first snapshot is applied. Rejects if the first load
    * fails (the handle keeps healing on focus, interval and events, and
@@ -58,9 +78,17 @@ export interface TopicHandle<T> {
   /**
    * Read-modify-write with compare-and-set: `fn` gets a copy of the current
    * data and returns the new data; on `REVISION_CONFLICT` the state is
-   * refreshed and `fn` runs again, at most `attempts` times in all (default 5).
+   * brought up to date and `fn` runs again, at most `attempts` times in all
+   * (default 5). A conflict carries the current state, so the retry needs no fetch.
    */
   update(fn: (data: T) => T, options?: { attempts?: number }): Promise<WriteOutcome>
+  /**
+   * Calls the action `action` registered in Rust on this topic with `args`.
+   * It runs on the latest state and never fails with `REVISION_CONFLICT`;
+   * the outcome carries the resulting data, which the handle applies without
+   * a fetch.
+   */
+  act<K extends keyof A & string>(action: K, ...args: ActionArgs<A, K>): Promise<ActionOutcome>
   /** Fetches now; resolves once the state is at least as new as the backend was when called. */
   refresh(): Promise<void>
   /** Stops syncing. Final and idempotent. */
@@ -88,10 +116,10 @@ export interface TopicHandle<T> {
  * // without it:
  * const counter = topic<{ value: number }>('counter')
  */
-export function topic<T = unknown, K extends TopicName = TopicName>(
+export function topic<T = unknown, K extends TopicName = TopicName, A extends object = ActionMap>(
   name: K,
   options: TopicOptions<DataFor<T, K>> = {},
-): TopicHandle<DataFor<T, K>> {
+): TopicHandle<DataFor<T, K>, A> {
   type D = DataFor<T, K>
   const { transport = tauri } = options
   const engine = createEngine<D>({
@@ -101,17 +129,22 @@ export function topic<T = unknown, K extends TopicName = TopicName>(
     provider: { getSnapshot: () => transport.snapshot<D>(name) },
   })
 
-  const send = (kind: 'set' | 'patch', value: unknown, o: WriteOptions = {}) =>
+  // Runs an own write. Own echo: adopt the result without a fetch when the
+  // new state is known (see "Own-echo rule" in docs/protocol.md); otherwise
+  // treat the outcome like an event: fetch if the backend is ahead of us.
+  const run = <O extends WriteOutcome>(call: () => Promise<O>, adopt: (outcome: O) => unknown) =>
     engine.hold(async () => {
-      const outcome = await transport.write(name, kind, value, o.expectedRevision)
+      const outcome = await call()
       if (!isRevision(outcome?.revision)) throw invalid(outcome?.revision)
-      // Own echo: adopt the result without a fetch when the new state is known
-      // exactly (see "Own-echo rule" in docs/protocol.md); otherwise treat the
-      // outcome like an event: fetch if the backend is ahead of us.
-      const { exact, previousRevision: from, revision } = outcome
-      if (!(exact && engine.dispatch({ type: 'change', from, revision, kind, value }))) engine.invalidate(revision)
+      if (!adopt(outcome)) engine.invalidate(outcome.revision)
       return outcome
     })
+  const send = (kind: 'set' | 'patch', value: unknown, o: WriteOptions = {}) =>
+    run(
+      () => transport.write(name, kind, value, o.expectedRevision),
+      ({ exact, previousRevision: from, revision }) =>
+        exact && engine.dispatch({ type: 'change', from, revision, kind, value }),
+    )
   // Reports a failed write under `write`, its message naming the write.
   const failed = (kind: string, e: unknown): never => {
     const { code, message, details } = toStateSyncError(e)
@@ -131,16 +164,27 @@ export function topic<T = unknown, K extends TopicName = TopicName>(
     set: (data: D, o?: WriteOptions) => write('set', data, o),
     patch: (patch: MergePatch<D>, o?: WriteOptions) => write('patch', patch, o),
     async update(fn: (data: D) => D, { attempts = 5 } = {}) {
-      for (let i = 1; ; i++) {
+      for (let i = 1, behind = false; ; i++) {
         try {
-          if (i > 1) await engine.refresh() // after a conflict: retry on a fresh state
+          if (behind) await engine.refresh() // after a conflict that left us behind: retry on a fresh state
           const { revision, data } = engine.get() ?? (await ready, engine.get()!)
           return await send('set', fn(structuredClone(data)), { expectedRevision: revision })
         } catch (e) {
           // Only the final failure is reported, whatever step failed: reading, `fn` or the write.
-          if (i >= attempts || (e as StateSyncError).code !== 'REVISION_CONFLICT') return failed('update', e)
+          const { code, details } = toStateSyncError(e) as StateSyncError<'REVISION_CONFLICT'>
+          const { currentRevision: revision, currentData: data } = details
+          if (i >= attempts || code !== 'REVISION_CONFLICT' || !isRevision(revision)) return failed('update', e)
+          // The conflict carries the current state: apply it and retry at once.
+          // Fetch only if it did not (a window not allowed to read gets none).
+          if (data !== undefined) engine.dispatch({ type: 'snapshot', revision, data: data as D })
+          behind = isNewer(revision, engine.get()?.revision)
         }
       }
     },
+    act: (action: string, args?: unknown) =>
+      run(
+        () => transport.act(name, action, args),
+        ({ revision, data }) => data !== undefined && (engine.dispatch({ type: 'snapshot', revision, data: data as D }), 1),
+      ).catch((e: unknown) => failed(`action ${action}`, e)),
   })
 }

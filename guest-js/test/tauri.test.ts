@@ -68,6 +68,19 @@ const settle = () => new Promise((r) => setTimeout(r, 5))
 const snapshotsFetched = () => commands.filter((c) => c.cmd === 'plugin:state-sync|snapshot').length
 const quiet = { onError: () => {}, resyncOnFocus: false }
 
+/** Makes another writer set the counter to 10 just before the first `set` reaches the plugin. */
+function raceFirstSet() {
+  let raced = false
+  const handle = backend.handle.bind(backend)
+  backend.handle = (source, cmd, args) => {
+    if (cmd.endsWith('|set') && !raced) {
+      raced = true
+      backend.rust('counter', 10)
+    }
+    return handle(source, cmd, args)
+  }
+}
+
 describe('Tauri transport', () => {
   it('subscribes through a channel, hydrates with plugin:state-sync|snapshot and follows what the channel delivers', async () => {
     const settings = api.topic<{ theme: string; lang: string }>('settings', quiet)
@@ -324,6 +337,7 @@ describe('writes', () => {
       topic: 'counter',
       expectedRevision: '0',
       currentRevision: '1',
+      currentData: 9,
     })
     expect(onError).toHaveBeenCalledWith(expect.objectContaining({ phase: 'write', error }))
     counter.stop()
@@ -383,6 +397,7 @@ describe('writes', () => {
     await counter.ready
     backend.emit = () => {} // this window does not see the next change...
     backend.rust('counter', 5) // ...so its update's set conflicts
+    backend.conflictData = false // ...and, with no state carried, it must refresh
     const handle = backend.handle.bind(backend)
     backend.handle = (source, cmd, args) => {
       if (cmd.endsWith('|snapshot')) throw { code: 'UNKNOWN_TOPIC', message: 'unknown topic `counter`', topic: 'counter' }
@@ -406,15 +421,7 @@ describe('writes', () => {
   it('update retries on a conflict with a concurrent writer and applies on the fresh state', async () => {
     const counter = api.topic<number>('counter', quiet)
     await counter.ready
-    let raced = false
-    const handle = backend.handle.bind(backend)
-    backend.handle = (source, cmd, args) => {
-      if (cmd.endsWith('|set') && !raced) {
-        raced = true
-        backend.rust('counter', 10) // another writer gets in between read and write
-      }
-      return handle(source, cmd, args)
-    }
+    raceFirstSet() // another writer gets in between read and write
     const seen: number[] = []
     const outcome = await counter.update((n) => (seen.push(n), n + 1))
     expect(seen).toEqual([0, 10])
@@ -439,6 +446,46 @@ describe('writes', () => {
     counter.stop()
   })
 
+  it('update retries at once from the state a conflict carries, without fetching', async () => {
+    const counter = api.topic<number>('counter', quiet)
+    await counter.ready
+    raceFirstSet()
+    echo = 'after-outcome' // the other writer's event cannot help: it arrives after the conflict
+    const seen: number[] = []
+    await counter.update((n) => (seen.push(n), n + 1))
+    expect(seen).toEqual([0, 10])
+    expect(counter.get()).toEqual({ revision: '2', data: 11 })
+    const calls = commands.map((c) => c.cmd.replace('plugin:state-sync|', ''))
+    expect(calls).toEqual(['snapshot', 'set', 'set']) // the one snapshot is the hydration
+    await settle()
+    expect(snapshotsFetched()).toBe(1)
+    counter.stop()
+  })
+
+  it('update fetches before retrying when the conflict carries no state (a window not allowed to read)', async () => {
+    backend.conflictData = false
+    const counter = api.topic<number>('counter', quiet)
+    await counter.ready
+    raceFirstSet()
+    echo = 'after-outcome'
+    await counter.update((n) => n + 1)
+    expect(counter.get()).toEqual({ revision: '2', data: 11 })
+    const calls = commands.map((c) => c.cmd.replace('plugin:state-sync|', ''))
+    expect(calls).toEqual(['snapshot', 'set', 'snapshot', 'set'])
+    counter.stop()
+  })
+
+  it('a failed compare-and-set set() applies the state its conflict carries only through update, not on its own', async () => {
+    const counter = api.topic<number>('counter', quiet)
+    await counter.ready
+    echo = 'after-outcome'
+    backend.rust('counter', 9)
+    await expect(counter.set(1, { expectedRevision: '0' })).rejects.toMatchObject({ code: 'REVISION_CONFLICT' })
+    await settle() // the event of the other write arrives and is fetched as usual
+    expect(counter.get()).toEqual({ revision: '1', data: 9 })
+    counter.stop()
+  })
+
   it('update gives fn a copy, so mutating it cannot corrupt the local state', async () => {
     const settings = api.topic<{ theme: string; lang: string }>('settings', quiet)
     await settings.ready
@@ -450,5 +497,89 @@ describe('writes', () => {
     expect(before).toEqual({ theme: 'light', lang: 'en' })
     expect(settings.get()?.data).toEqual({ theme: 'dark', lang: 'en' })
     settings.stop()
+  })
+})
+
+describe('actions', () => {
+  type CounterActions = { increment: { by: number }; reset: undefined }
+  beforeEach(() => {
+    backend.actions.set('counter/increment', (n, args) => (n as number) + (args as { by: number }).by)
+    backend.actions.set('counter/reset', () => 0)
+    backend.actions.set('counter/refuse', () => {
+      throw 'the counter is locked'
+    })
+  })
+
+  it('act calls plugin:state-sync|act and applies the data of its outcome without a fetch', async () => {
+    echo = 'after-outcome'
+    const counter = api.topic<number, 'counter', CounterActions>('counter', quiet)
+    await counter.ready
+    const outcome = await counter.act('increment', { by: 2 })
+    expect(outcome).toEqual({ revision: '1', previousRevision: '0', exact: true, data: 2 })
+    expect(commands[1]).toEqual({ cmd: 'plugin:state-sync|act', args: { topic: 'counter', action: 'increment', args: { by: 2 } } })
+    expect(counter.get()).toEqual({ revision: '1', data: 2 })
+    await settle() // the echo arrives now, and the gate drops it
+    expect(snapshotsFetched()).toBe(1)
+    counter.stop()
+  })
+
+  it('act applies to the latest state even when another writer moved the topic first', async () => {
+    const counter = api.topic<number, 'counter', CounterActions>('counter', quiet)
+    await counter.ready
+    echo = 'after-outcome'
+    backend.rust('counter', 40) // the window has not heard of it yet
+    await counter.act('increment', { by: 2 })
+    expect(counter.get()).toEqual({ revision: '2', data: 42 })
+    await settle()
+    expect(snapshotsFetched()).toBe(1)
+    counter.stop()
+  })
+
+  it('the type map types the action names and their arguments', async () => {
+    const counter = api.topic<number, 'counter', CounterActions>('counter', quiet)
+    await counter.ready
+    await counter.act('reset') // an action that takes no argument
+    // @ts-expect-error `by` must be a number
+    await counter.act('increment', { by: '1' }).catch(() => {})
+    // @ts-expect-error not an action of the map
+    await counter.act('decrement', { by: 1 }).catch(() => {})
+    // @ts-expect-error `increment` needs its argument
+    await counter.act('increment').catch(() => {})
+    expect(commands.filter((c) => c.cmd.endsWith('|act')).map((c) => c.args.action)).toEqual(['reset', 'increment', 'decrement', 'increment'])
+    counter.stop()
+  })
+
+  it('an unknown action and a refusing action reject with their codes, reported in the write phase, and change nothing', async () => {
+    const onError = vi.fn()
+    const counter = api.topic<number>('counter', { onError, resyncOnFocus: false })
+    await counter.ready
+    const unknown = await counter.act('decrement', { by: 1 }).catch((e: unknown) => e)
+    expect(api.isStateSyncError(unknown, 'UNKNOWN_ACTION') && unknown.details).toMatchObject({ topic: 'counter', action: 'decrement' })
+    const refused = await counter.act('refuse').catch((e: unknown) => e)
+    expect(api.isStateSyncError(refused, 'ACTION_FAILED') && refused.details).toMatchObject({ topic: 'counter', action: 'refuse' })
+    expect(onError.mock.calls.map(([c]) => [c.phase, c.error.code])).toEqual([
+      ['write', 'UNKNOWN_ACTION'],
+      ['write', 'ACTION_FAILED'],
+    ])
+    expect(counter.get()).toEqual({ revision: '0', data: 0 })
+    expect(backend.changes).toEqual([])
+    counter.stop()
+  })
+
+  it('an outcome without data (a window not allowed to read) is treated like an event: fetched', async () => {
+    const counter = api.topic<number, 'counter', CounterActions>('counter', quiet)
+    await counter.ready
+    const handle = backend.handle.bind(backend)
+    backend.handle = (source, cmd, args) => {
+      const answer = handle(source, cmd, args)
+      if (!cmd.endsWith('|act')) return answer
+      const { data: _withheld, ...outcome } = answer as Record<string, unknown>
+      return outcome
+    }
+    await counter.act('increment', { by: 3 })
+    await settle()
+    expect(counter.get()).toEqual({ revision: '1', data: 3 })
+    expect(snapshotsFetched()).toBe(2)
+    counter.stop()
   })
 })

@@ -23,7 +23,11 @@ use std::{
 use serde_json::{Map, Value};
 
 use super::{Persistence, ProblemKind};
-use crate::{depth, topic::Schema, Error, Revision};
+use crate::{
+    depth,
+    topic::{Schema, Unknown},
+    Error, Revision,
+};
 
 /// How far ahead of the saved revision a running app may go between saves.
 pub(crate) const LEASE_SPAN: u64 = 1 << 20;
@@ -62,9 +66,12 @@ pub(crate) fn load(
     schema: Option<&Schema>,
     topic: &str,
 ) -> Result<Option<Loaded>, Problem> {
-    let bytes = match fs::read(path) {
+    let bytes = match read_regular(path) {
         Ok(bytes) => bytes,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(err) if err.kind() == io::ErrorKind::InvalidInput => {
+            return Err(Problem::new(ProblemKind::NotAFile, err.to_string(), None))
+        }
         Err(err) => return Err(Problem::new(ProblemKind::Unreadable, err.to_string(), None)),
     };
     let corrupt = |message: String| Problem::new(ProblemKind::Corrupt, message, None);
@@ -127,7 +134,7 @@ pub(crate) fn load(
     }
     if let Some(schema) = schema {
         data = schema
-            .validate(topic, data)
+            .validate(topic, data, Unknown::Drop)
             .map_err(|err| Problem::new(ProblemKind::InvalidData, err.to_string(), seen))?
             .0;
     }
@@ -147,9 +154,17 @@ fn header_revision(file: &Map<String, Value>, field: &str) -> Result<Option<Revi
         .transpose()
 }
 
+/// The suffix of this plugin's temporary files. It marks them as ours: at
+/// load, only files named `.<topic>.json.<random>.state-sync-tmp` are deleted.
+pub(crate) const TEMP_SUFFIX: &str = ".state-sync-tmp";
+
 /// Writes the file atomically: a temporary file in the same directory is
 /// written, fsynced and renamed over `path`, and the directory is fsynced,
 /// so a crash at any moment leaves either the old file or the new one.
+///
+/// The temporary file is named `.<topic>.json.<random>.state-sync-tmp`
+/// (created by `tempfile`, readable by its owner only), so that the leftover
+/// of a save killed mid-way can be told apart from anyone else's file.
 pub(crate) fn save(
     path: &Path,
     data: &Value,
@@ -173,22 +188,36 @@ pub(crate) fn save(
         lease,
         schema_version: options.version,
     };
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir)?;
-    }
-    let mut out = atomic_write_file::AtomicWriteFile::open(path)?;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    fs::create_dir_all(dir)?;
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(path.file_name().unwrap_or_default());
+    prefix.push(".");
+    let mut temporary = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(dir)?;
     // serde_json writes token by token: buffer, or each token is a syscall.
-    let mut buffered = io::BufWriter::new(&mut out);
+    let mut buffered = io::BufWriter::new(temporary.as_file_mut());
     serde_json::to_writer_pretty(&mut buffered, &file)?;
     buffered.write_all(b"\n")?;
     buffered.flush()?;
     drop(buffered);
-    out.commit()
+    temporary.as_file().sync_all()?;
+    // On failure the temporary file is deleted when `temporary` drops.
+    temporary.persist(path).map_err(|err| err.error)?;
+    #[cfg(unix)]
+    fs::File::open(dir)?.sync_all()?;
+    Ok(())
 }
 
-/// Deletes temporary files that a save killed mid-way left next to `path`
-/// (`.<name>.<6 random characters>`, as `atomic-write-file` names them).
-/// Runs at load, before this process saves the topic.
+/// Deletes the temporary files of saves killed mid-way next to `path`: only
+/// `.<name>.<random>.state-sync-tmp`, the names [`save`] gives them, so a
+/// user's `.settings.json.backup` is never touched. Runs at load, before this
+/// process saves the topic.
 pub(crate) fn remove_stale_temporaries(path: &Path) {
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
         return;
@@ -198,14 +227,64 @@ pub(crate) fn remove_stale_temporaries(path: &Path) {
     for entry in entries.flatten() {
         let file_name = entry.file_name();
         let file_name = file_name.to_string_lossy();
-        let is_temporary = file_name
+        let ours = file_name
             .strip_prefix(&prefix)
-            .is_some_and(|suffix| suffix.len() == 6 && suffix.bytes().all(|b| b.is_ascii_alphanumeric()));
-        if is_temporary {
+            .and_then(|rest| rest.strip_suffix(TEMP_SUFFIX))
+            .is_some_and(|random| !random.is_empty() && random.bytes().all(|b| b.is_ascii_alphanumeric()));
+        if ours && entry.file_type().is_ok_and(|kind| kind.is_file()) {
             if let Err(err) = fs::remove_file(entry.path()) {
                 log::warn!("state-sync: could not remove stale {}: {err}", entry.path().display());
             }
         }
+    }
+}
+
+/// Reads `path` if it is a regular file (or a link to one).
+///
+/// Anything else fails with [`io::ErrorKind::InvalidInput`] naming what it
+/// is. The file is opened without blocking, so a FIFO at the path cannot hold
+/// up setup waiting for a writer, and checked after opening, so what is read
+/// is what was checked.
+fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let mut file = options.open(path)?;
+    let kind = file.metadata()?.file_type();
+    if !kind.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("the path is {}, not a regular file", describe(kind)),
+        ));
+    }
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut file, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// What a non-regular file is, for people.
+fn describe(kind: fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_block_device() || kind.is_char_device() {
+            return "a device";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "something other than a file"
     }
 }
 

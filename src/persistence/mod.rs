@@ -5,7 +5,9 @@
 //!   out of the file.
 //! * `file` is the on-disk format, atomic saving, and loading with
 //!   migrations.
-//! * `saver` runs the debounced saves, `flush`, and the flush at exit.
+//! * `saver` runs the first save of a new topic, the debounced saves,
+//!   `flush`, the last save of a removed topic, and the flush at exit.
+//! * `problems` keeps the reported problems, bounded.
 //!
 //! Files live where `tauri-plugin-store` keeps its stores (relative paths
 //! resolve against the app data directory) and use its JSON format, so the
@@ -19,6 +21,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub(crate) mod file;
+pub(crate) mod problems;
 pub(crate) mod saver;
 
 /// The name of the event emitted when a persisted topic cannot be loaded or saved.
@@ -165,6 +168,10 @@ pub enum ProblemKind {
     Corrupt,
     /// The file could not be read (permissions, I/O). It was moved aside if possible.
     Unreadable,
+    /// The topic's path is not a regular file (a FIFO, a directory, a
+    /// socket or a device). It is never opened for reading, so it cannot
+    /// block setup; it was moved aside.
+    NotAFile,
     /// The file's data does not fit the topic's Rust type. It was moved aside.
     InvalidData,
     /// The file's data nests deeper than [`crate::MAX_DEPTH`]. It was moved aside.
@@ -186,6 +193,7 @@ impl ProblemKind {
         match self {
             ProblemKind::Corrupt => "corrupt",
             ProblemKind::Unreadable => "unreadable",
+            ProblemKind::NotAFile => "not-a-file",
             ProblemKind::InvalidData => "invalid-data",
             ProblemKind::TooDeep => "too-deep",
             ProblemKind::Migration => "migration",
@@ -200,7 +208,9 @@ impl ProblemKind {
 /// Reported to the log, to the hook set with
 /// [`crate::Builder::on_persistence_error`], to windows as the
 /// [`PERSISTENCE_ERROR_EVENT`], and kept for the `persistence_errors`
-/// command, since load errors happen before any window exists.
+/// command, since load errors happen before any window exists. The kept list
+/// is bounded: it holds the latest problem of each topic and kind, at most 64,
+/// and drops the oldest first.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

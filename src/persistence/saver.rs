@@ -1,4 +1,15 @@
-//! Saving persisted topics: debounced after changes, on `flush`, and at exit.
+//! Saving persisted topics: a first save when the topic is created, debounced
+//! saves after changes, `flush`, the last save when it is removed, and the
+//! flush at exit.
+//!
+//! Persistence hangs off the topic's own lifecycle. A persisted topic's cell
+//! holds its [`PersistedTopic`] (the file and what is on disk); creating the
+//! topic subscribes to its change stream *before* the first save, so no
+//! change can fall between the two, and spawns [`debounced_saves`], which
+//! holds only that subscription. Removing the topic drops the cell, which
+//! closes the stream: subscribers see their channel close, the saver writes
+//! the final state and ends. There is no second list of persisted topics:
+//! `flush` walks the live topics.
 //!
 //! Each persisted topic has its own save lock, held for the file I/O of that
 //! topic only. It is never taken while a topic's data lock is held, and the
@@ -7,20 +18,23 @@
 //! the disk.
 
 use std::{
-    collections::HashMap,
     path::{Path, PathBuf},
     sync::{Arc, Mutex, MutexGuard},
     time::Duration,
 };
 
 use tauri::{AppHandle, Runtime};
-use tokio::time::{timeout_at, Instant};
+use tokio::{
+    sync::watch,
+    time::{timeout_at, Instant},
+};
 
 use super::{
     file::{self, LEASE_SPAN},
+    problems::Problems,
     Persistence, PersistenceError, ProblemKind,
 };
-use crate::{invalidation::Delivery, topic::TopicCell, Error, Result, Revision};
+use crate::{invalidation::Delivery, models::Snapshot, topic::TopicCell, Error, Result, Revision};
 
 /// Called with every persistence problem, in addition to the log and the event.
 pub(crate) type Hook = Arc<dyn Fn(&PersistenceError) + Send + Sync>;
@@ -28,7 +42,8 @@ pub(crate) type Hook = Arc<dyn Fn(&PersistenceError) + Send + Sync>;
 /// Timing and location shared by every persisted topic.
 #[derive(Clone)]
 pub(crate) struct Settings {
-    pub(crate) dir: PathBuf,
+    /// The persist directory, or why it could not be resolved.
+    pub(crate) dir: std::result::Result<PathBuf, String>,
     pub(crate) debounce: Duration,
     pub(crate) max_wait: Duration,
     pub(crate) hook: Option<Hook>,
@@ -43,6 +58,7 @@ struct OnDisk {
     lease: Revision,
 }
 
+/// The file of one persisted topic and what this run last wrote to it.
 pub(crate) struct PersistedTopic {
     name: Arc<str>,
     path: PathBuf,
@@ -59,15 +75,16 @@ impl PersistedTopic {
             .map(|m| m.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 
-    /// Writes the current snapshot of `cell` unless it is already on disk.
+    /// Writes the snapshot `read` returns unless it is already on disk.
     ///
-    /// A `clean` save (at exit) sets the lease to the revision itself, so the
-    /// next start resumes exactly there.
-    fn save(&self, cell: &TopicCell, clean: bool) -> std::io::Result<bool> {
+    /// A snapshot older than what is on disk is never written over it. A `clean` save (at exit, or once the
+    /// topic is removed) sets the lease to the revision itself, so the next
+    /// start resumes exactly there.
+    fn save(&self, read: impl FnOnce() -> Snapshot, clean: bool) -> std::io::Result<bool> {
         let Some(mut on_disk) = self.lock() else {
             return Ok(false);
         };
-        let snapshot = cell.snapshot();
+        let snapshot = read();
         let lease = if clean {
             snapshot.revision
         } else {
@@ -75,7 +92,8 @@ impl PersistedTopic {
         };
         if let Some(saved) = *on_disk {
             let fresh = saved.revision == snapshot.revision;
-            if fresh && (!clean || saved.lease == lease) {
+            let stale = saved.revision > snapshot.revision;
+            if stale || fresh && (!clean || saved.lease == lease) {
                 return Ok(false);
             }
         }
@@ -88,25 +106,24 @@ impl PersistedTopic {
     }
 }
 
-/// The persisted topics of an app and the problems met with them.
+/// Loads, saves and reports for every persisted topic of an app.
 pub(crate) struct Persister {
-    topics: HashMap<Arc<str>, Arc<PersistedTopic>>,
     settings: Settings,
-    problems: Mutex<Vec<PersistenceError>>,
+    problems: Problems,
 }
 
-/// The outcome of loading one topic: what to start it with.
+/// The outcome of loading one topic: what to start it with, and its file.
 pub(crate) struct Start {
     pub(crate) data: serde_json::Value,
     pub(crate) revision: Revision,
+    pub(crate) file: Arc<PersistedTopic>,
 }
 
 impl Persister {
     pub(crate) fn new(settings: Settings) -> Self {
         Persister {
-            topics: HashMap::new(),
             settings,
-            problems: Mutex::new(Vec::new()),
+            problems: Problems::default(),
         }
     }
 
@@ -125,28 +142,30 @@ impl Persister {
         dir.join(name)
     }
 
-    /// Loads `topic` from disk, reporting and recovering from any problem,
-    /// and registers it for saving. Runs at setup, before any window exists.
+    /// Loads `topic` from disk, reporting and recovering from any problem
+    /// with its file. Does blocking file I/O.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Persistence`] if the persist directory could not be resolved.
     pub(crate) fn load<R: Runtime>(
-        &mut self,
+        &self,
         app: &AppHandle<R>,
         topic: &str,
         options: Persistence,
         initial: serde_json::Value,
         schema: Option<&crate::topic::Schema>,
-    ) -> Start {
-        let path = Self::path_of(&self.settings.dir, topic);
+    ) -> Result<Start> {
+        let dir = self.settings.dir.as_ref().map_err(|message| Error::Persistence {
+            topic: Some(topic.to_owned()),
+            message: message.clone(),
+        })?;
+        let path = Self::path_of(dir, topic);
         let mut saving = true;
         file::remove_stale_temporaries(&path);
-        let start = match file::load(&path, &options, schema, topic) {
-            Ok(None) => Start {
-                data: initial,
-                revision: Revision::ZERO,
-            },
-            Ok(Some(loaded)) => Start {
-                data: options.restore(loaded.data, &initial),
-                revision: loaded.revision,
-            },
+        let (data, revision) = match file::load(&path, &options, schema, topic) {
+            Ok(None) => (initial, Revision::ZERO),
+            Ok(Some(loaded)) => (options.restore(loaded.data, &initial), loaded.revision),
             Err(problem) => {
                 let moved_to = match problem.kind {
                     ProblemKind::Migration | ProblemKind::NewerSchema => {
@@ -167,73 +186,65 @@ impl Persister {
                         moved_to,
                     },
                 );
-                Start {
-                    data: initial,
-                    revision: file::fallback_revision(problem.seen),
-                }
+                (initial, file::fallback_revision(problem.seen))
             }
         };
-        self.topics.insert(
-            topic.into(),
-            Arc::new(PersistedTopic {
-                name: topic.into(),
-                path,
-                options,
-                on_disk: saving.then(|| Mutex::new(None)),
-            }),
-        );
-        start
+        let file = Arc::new(PersistedTopic {
+            name: topic.into(),
+            path,
+            options,
+            on_disk: saving.then(|| Mutex::new(None)),
+        });
+        Ok(Start { data, revision, file })
     }
 
-    /// Writes every persisted topic once, taking this run's revision lease,
-    /// and starts the debounced saver of each.
-    pub(crate) fn start<R: Runtime>(
+    /// Starts saving a topic just created with `file`: `changes` must have
+    /// been subscribed to when the topic was created, before this first save,
+    /// which takes this run's revision lease. Then spawns its debounced saver.
+    pub(crate) fn watch<R: Runtime>(
         self: &Arc<Self>,
         app: &AppHandle<R>,
-        cell_of: impl Fn(&str) -> Result<Arc<TopicCell>>,
+        file: Arc<PersistedTopic>,
+        mut changes: watch::Receiver<Snapshot>,
     ) {
-        let Settings { debounce, max_wait, .. } = self.settings;
-        for topic in self.topics.values() {
-            let Ok(cell) = cell_of(&topic.name) else { continue };
-            if let Err(err) = topic.save(&cell, false) {
-                self.report_save(app, topic, &err);
-            }
-            if topic.on_disk.is_some() {
-                tauri::async_runtime::spawn(debounced_saves(
-                    app.clone(),
-                    self.clone(),
-                    topic.clone(),
-                    cell,
-                    debounce,
-                    max_wait,
-                ));
-            }
+        if let Err(err) = file.save(|| changes.borrow_and_update().clone(), false) {
+            self.report_save(app, &file, &err);
+        }
+        if file.on_disk.is_some() {
+            tauri::async_runtime::spawn(debounced_saves(app.clone(), self.clone(), file, changes));
         }
     }
 
-    /// Saves every persisted topic that changed since its last save.
+    /// Saves every persisted topic among `cells` that changed since its last save.
     pub(crate) fn flush<R: Runtime>(
         &self,
         app: &AppHandle<R>,
         clean: bool,
-        cell_of: impl Fn(&str) -> Result<Arc<TopicCell>>,
+        cells: impl IntoIterator<Item = Arc<TopicCell>>,
     ) -> Result<()> {
         let mut first_error = None;
-        for topic in self.topics.values() {
-            let Ok(cell) = cell_of(&topic.name) else { continue };
-            if let Err(err) = topic.save(&cell, clean) {
-                self.report_save(app, topic, &err);
-                first_error.get_or_insert(Error::Persistence {
-                    topic: Some(topic.name.to_string()),
-                    message: err.to_string(),
-                });
+        for cell in cells {
+            if let Err(err) = self.save_cell(app, &cell, clean) {
+                first_error.get_or_insert(err);
             }
         }
         first_error.map_or(Ok(()), Err)
     }
 
+    /// Saves `cell` if it is persisted and changed, reporting a failure.
+    pub(crate) fn save_cell<R: Runtime>(&self, app: &AppHandle<R>, cell: &TopicCell, clean: bool) -> Result<()> {
+        let Some(file) = cell.persisted() else { return Ok(()) };
+        file.save(|| cell.snapshot(), clean).map(drop).map_err(|err| {
+            self.report_save(app, file, &err);
+            Error::Persistence {
+                topic: Some(file.name.to_string()),
+                message: err.to_string(),
+            }
+        })
+    }
+
     pub(crate) fn problems(&self) -> Vec<PersistenceError> {
-        self.problems.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.problems.list()
     }
 
     fn report_save<R: Runtime>(&self, app: &AppHandle<R>, topic: &PersistedTopic, err: &std::io::Error) {
@@ -255,39 +266,87 @@ impl Persister {
             hook(&problem);
         }
         self.settings.delivery.announce_problem(app, &problem);
-        self.problems
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(problem);
+        self.problems.keep(problem);
     }
 }
 
-/// Saves `topic` once changes have paused for `debounce`, or at the latest
-/// `max_wait` after the first unsaved change. Ends when the topic is removed.
+/// Saves `file` once changes have paused for the debounce time, or at the
+/// latest the maximum wait after the first unsaved change.
+///
+/// Holds only a subscription to the topic, never the topic itself. When the
+/// topic is removed the stream closes: the final state is saved with a clean
+/// lease (no write can follow it) and the task ends.
 async fn debounced_saves<R: Runtime>(
     app: AppHandle<R>,
     persister: Arc<Persister>,
-    topic: Arc<PersistedTopic>,
-    cell: Arc<TopicCell>,
-    debounce: Duration,
-    max_wait: Duration,
+    file: Arc<PersistedTopic>,
+    mut changes: watch::Receiver<Snapshot>,
 ) {
-    let mut changes = cell.subscribe();
-    while changes.changed().await.is_ok() {
-        let latest = Instant::now() + max_wait;
-        loop {
-            let deadline = (Instant::now() + debounce).min(latest);
-            match timeout_at(deadline, changes.changed()).await {
-                Ok(Ok(())) => continue,
-                Ok(Err(_)) | Err(_) => break,
+    let Settings { debounce, max_wait, .. } = persister.settings;
+    let mut open = true;
+    while open {
+        open = changes.changed().await.is_ok();
+        if open {
+            let latest = Instant::now() + max_wait;
+            loop {
+                let deadline = (Instant::now() + debounce).min(latest);
+                match timeout_at(deadline, changes.changed()).await {
+                    Ok(Ok(())) => continue,
+                    Ok(Err(_)) => open = false,
+                    Err(_elapsed) => {}
+                }
+                break;
             }
         }
-        let (saving, cell) = (topic.clone(), cell.clone());
-        let saved = tauri::async_runtime::spawn_blocking(move || saving.save(&cell, false)).await;
+        let (saving, latest) = (file.clone(), changes.borrow_and_update().clone());
+        let clean = !open;
+        let saved = tauri::async_runtime::spawn_blocking(move || saving.save(|| latest, clean)).await;
         match saved {
             Ok(Ok(_)) => {}
-            Ok(Err(err)) => persister.report_save(&app, &topic, &err),
-            Err(join) => log::error!("state-sync: saving `{}` panicked: {join}", topic.name),
+            Ok(Err(err)) => persister.report_save(&app, &file, &err),
+            Err(join) => log::error!("state-sync: saving `{}` panicked: {join}", file.name),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// Bug: the saver held the topic's cell, so a removed persisted topic's
+    /// saver task never ended.
+    #[test]
+    fn the_saver_of_a_dropped_topic_saves_its_last_state_and_ends() {
+        let app = tauri::test::mock_app();
+        let dir = std::env::temp_dir().join(format!("state-sync-saver-ends-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let persister = Arc::new(Persister::new(Settings {
+            dir: Ok(dir.clone()),
+            debounce: Duration::from_secs(60),
+            max_wait: Duration::from_secs(60),
+            hook: None,
+            delivery: Arc::new(Delivery::new(crate::Broadcast::default())),
+        }));
+        let start = persister.load(app.handle(), "t", Persistence::new(), json!(0), None).unwrap();
+        let file = Arc::downgrade(&start.file);
+        let cell = TopicCell::new("t".into(), start.data, start.revision, None).persisted_to(Some(start.file.clone()));
+        persister.watch(app.handle(), start.file, cell.subscribe());
+        let outcome = cell
+            .write(None, |_| Ok(crate::topic::Proposal { data: Arc::new(json!(1)), exact: true }))
+            .unwrap();
+        drop(cell);
+
+        let started = std::time::Instant::now();
+        while file.upgrade().is_some() {
+            assert!(started.elapsed() < Duration::from_secs(5), "the saver task still runs");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let saved: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("t.json")).unwrap()).unwrap();
+        assert_eq!(saved["data"], 1, "the change pending in the debounce is saved");
+        assert_eq!(saved["revision"], outcome.revision.to_string());
+        assert_eq!(saved["lease"], outcome.revision.to_string(), "with a clean lease: nothing can follow it");
     }
 }

@@ -59,7 +59,7 @@ describe('the demo app', () => {
     }
   })
 
-  test('two windows incrementing 200 times each through update lose no increment', async () => {
+  test('two windows hammering 200 increments each through the increment action reach the exact total', async () => {
     app = await startApp(dataDir())
     await app.click('zustand', 'hammer')
     await app.click('svelte', 'hammer')
@@ -67,6 +67,20 @@ describe('the demo app', () => {
     assert.equal(counter.data.value, 400)
     assert.equal(counter.revision, '400', 'one revision per increment, none wasted')
     for (const label of windows) assert.equal(await app.text(label, 'counter'), '400')
+    for (const label of windows) assert.deepEqual(await app.run(label, 'return demo.errors'), [], `${label} met no error`)
+  })
+
+  test('todos added and toggled through actions from two windows are all kept', async () => {
+    app = await startApp(dataDir())
+    // Each window fires its three actions at once, so they race in Rust.
+    for (const label of ['zustand', 'svelte'])
+      await app.run(label, `await Promise.all([1, 2, 3].map((i) => demo.addTodo('${label} ' + i))); return true`)
+    const todos = await converged(windows, 'todos', (t) => Object.keys(t).length === 6)
+    const ids = JSON.stringify(Object.keys(todos.data))
+    for (const label of ['zustand', 'svelte'])
+      await app.run(label, `await Promise.all(${ids}.filter((_, i) => i % 2 === ${label === 'zustand' ? 0 : 1}).map((id) => demo.toggleTodo(id))); return true`)
+    const toggled = await converged(windows, 'todos', (t) => Object.values(t).every((todo) => todo.done))
+    assert.equal(toggled.revision, String(BigInt(todos.revision) + 6n), 'one revision per toggle, none lost')
   })
 
   test('a window opened later starts hydrated at the current state and revision', async () => {

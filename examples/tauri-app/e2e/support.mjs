@@ -22,8 +22,12 @@ export async function startDriver() {
   rmSync(screenshotDir, { recursive: true, force: true })
   mkdirSync(screenshotDir, { recursive: true })
   console.log(`screenshots: ${screenshotDir}`)
+  // In a process group of its own, so that stopDriver can end the driver,
+  // WebKitWebDriver and every app they started, even one that outlived its
+  // session (it would hold the stderr pipe open and keep this file running).
   driverProcess = spawn('tauri-driver', ['--port', String(driverPort), '--native-driver', '/usr/bin/WebKitWebDriver'], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
   })
   let stderr = ''
   driverProcess.stderr.on('data', (d) => (stderr += d))
@@ -38,8 +42,42 @@ export async function startDriver() {
   })
 }
 
-export function stopDriver() {
-  driverProcess?.kill()
+/** Ends tauri-driver's process group: the driver, WebKitWebDriver and any app left. */
+export async function stopDriver() {
+  if (!driverProcess) return
+  const group = -driverProcess.pid
+  const signal = (name) => {
+    try {
+      process.kill(group, name)
+    } catch {
+      // the group is gone
+    }
+  }
+  signal('SIGTERM')
+  await exited(driverProcess, 5_000).catch(() => {})
+  signal('SIGKILL')
+  driverProcess.stderr.destroy()
+  driverProcess = undefined
+}
+
+/**
+ * Resolves with the exit code (or signal name) of `child` once it exits;
+ * rejects after `timeoutMs`, after killing it, so no test waits forever.
+ */
+export function exited(child, timeoutMs) {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode })
+  }
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`process ${child.pid} did not exit within ${timeoutMs} ms; killed it`))
+    }, timeoutMs)
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal })
+    })
+  })
 }
 
 /** A fresh directory for the persisted topics of one app run (or several, for restarts). */

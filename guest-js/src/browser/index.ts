@@ -262,6 +262,9 @@ export function browser(options: BrowserOptions): BrowserBackend {
     },
     snapshot,
     write,
+    // Actions are registered in Rust; a browser-only app has none.
+    act: (topic, action) =>
+      Promise.reject(new StateSyncError('UNKNOWN_ACTION', `the browser backend has no actions (\`${action}\` on \`${topic}\`)`, { topic, action })),
     problems: () => [...problems],
     close() {
       timers.forEach(clearTimeout)

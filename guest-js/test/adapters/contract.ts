@@ -40,6 +40,22 @@ export function describeAdapter(name: string, make: MakeHarness) {
     })
 
     describe('remote to local', () => {
+      it("an action called on the bound topic reaches the store from its outcome, and the adapter writes nothing back", async () => {
+        const w = world({ theme: 'dark', count: 1 })
+        w.backend.actions.set('settings/bump', (data, args) => ({ ...(data as Data), count: ((data as Data).count as number) + (args as { by: number }).by }))
+        const h = make({})
+        const handle = w.open()
+        h.bind(handle, { mode: 'replace' })
+        await settle()
+        const acted = handle.act('bump', { by: 2 })
+        await settle()
+        expect(await acted).toMatchObject({ revision: '1', data: { theme: 'dark', count: 3 } })
+        expect(h.data()).toEqual({ theme: 'dark', count: 3 })
+        await settle()
+        expect(w.writes).toEqual([])
+        expect(w.backend.changes).toHaveLength(1)
+      })
+
       it('patch mode merges the snapshot into the store and keeps keys it lacks, and a real observer sees it', async () => {
         const w = world({ theme: 'dark', lang: 'fr', count: 0 })
         const h = make({ theme: 'light', count: 0, local: 'kept' })

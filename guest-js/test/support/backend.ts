@@ -1,9 +1,10 @@
 // An in-memory model of the Rust plugin (docs/protocol.md): topics with
 // revisions, snapshot/set/patch/topics with compare-and-set, `exact`, typed
-// normalization, invalidation events handed to `emit`, and subscriptions
+// normalization, actions, conflicts that carry the current data,
+// invalidation events handed to `emit`, and subscriptions
 // (`subscribe`/`unsubscribe`) whose channels `deliver` reaches the way the
 // plugin's channels do: through `__TAURI_INTERNALS__.runCallback`.
-import type { Invalidation, Snapshot, WriteOutcome } from '../../src/protocol'
+import type { ActionOutcome, Invalidation, Snapshot, WriteOutcome } from '../../src/protocol'
 import { mergePatch } from '../../src/protocol'
 
 interface Entry {
@@ -37,6 +38,10 @@ export class Backend {
   readonly changes: Invalidation[] = []
   /** Receives each event after a change; replace to control delivery. */
   emit: (event: Invalidation) => void = () => {}
+  /** Actions by `topic/action`: from the current data and the argument to the new data; throw a string to refuse. */
+  readonly actions = new Map<string, (data: unknown, args: unknown) => unknown>()
+  /** Whether a conflict carries `currentData`, as the plugin sends it to windows allowed to read. */
+  conflictData = true
 
   constructor(initial: Record<string, unknown> = {}) {
     for (const [topic, data] of Object.entries(initial)) this.topics.set(topic, { revision: 0n, data })
@@ -62,7 +67,12 @@ export class Backend {
     const e = this.entry(topic)
     const previous = e.revision
     if (expectedRevision !== undefined && expectedRevision !== String(previous))
-      throw fail('REVISION_CONFLICT', { topic, expectedRevision, currentRevision: String(previous) })
+      throw fail('REVISION_CONFLICT', {
+        topic,
+        expectedRevision,
+        currentRevision: String(previous),
+        ...(this.conflictData && { currentData: structuredClone(e.data) }),
+      })
     if (kind === 'patch' && (typeof value !== 'object' || value === null || Array.isArray(value)))
       throw fail('INVALID_PATCH', { topic })
     const sent = kind === 'set' ? value : mergePatch(e.data, value)
@@ -91,6 +101,20 @@ export class Backend {
       if (topic === undefined || s.topic === topic) internals.runCallback(s.channel.id, { message, index: s.next++ })
   }
 
+  /** Runs an action as the plugin does: on the latest data, never a conflict. */
+  act(source: string, topic: string, action: string, args: unknown): ActionOutcome {
+    const e = this.entry(topic)
+    const run = this.actions.get(topic + '/' + action)
+    if (!run) throw fail('UNKNOWN_ACTION', { topic, action })
+    let next: unknown
+    try {
+      next = run(structuredClone(e.data), args)
+    } catch (reason) {
+      throw fail('ACTION_FAILED', { topic, action, reason: String(reason) })
+    }
+    return { ...this.write(source, topic, 'set', next), data: structuredClone(this.entry(topic).data) }
+  }
+
   /** A change made from Rust. */
   rust(topic: string, data: unknown) {
     return this.write('@rust', topic, 'set', data)
@@ -115,6 +139,8 @@ export class Backend {
       case 'plugin:state-sync|unsubscribe':
         this.subscriptions.delete(args.id as number)
         return null
+      case 'plugin:state-sync|act':
+        return this.act(source, args.topic as string, args.action as string, args.args)
       default:
         throw `unknown command ${cmd}`
     }

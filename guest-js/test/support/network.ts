@@ -66,6 +66,7 @@ export function network(backend: Backend, rand: () => number, faults: Faults) {
         snapshot: (topic) => call(() => backend.snapshot(topic)) as never,
         write: (topic, kind, value, expectedRevision) =>
           call(() => backend.write(label, topic, kind, value, expectedRevision)),
+        act: (topic, action, args) => call(() => backend.act(label, topic, action, args)),
       }
     },
   }

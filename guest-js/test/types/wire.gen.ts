@@ -2,6 +2,39 @@
 // change the Rust types and export again.
 
 /**
+ * What an action did: the usual [`WriteOutcome`], plus the data it left.
+ *
+ * The caller cannot compute the result of an action, so the outcome carries
+ * it: the topic's data at `revision`, read together with it. A window
+ * applies it as a snapshot, through its revision gate, instead of fetching.
+ *
+ * Serialized as `{ "revision", "previousRevision", "exact", "data" }`;
+ * `data` is left out for a window that may not read the topic.
+ */
+export type ActionOutcome = {
+/**
+ * The topic's data at `outcome.revision`. Always present from the Rust
+ * API; `None` only in an answer to a window that may not read the topic.
+ */
+data?: unknown,
+/**
+ * The topic's revision after the write. Equal to `previous_revision`
+ * when the write changed nothing.
+ */
+revision: Revision,
+/**
+ * The revision the write was applied on top of.
+ */
+previousRevision: Revision,
+/**
+ * `true` when the stored data is exactly what the writer sent (for
+ * `set`) or the RFC 7396 merge of the patch onto the data at
+ * `previous_revision` (for `patch`). `false` when a typed topic
+ * normalized it, for example by filling in defaults.
+ */
+exact: boolean, };
+
+/**
  * The payload of [`INVALIDATION_EVENT`]: "topic changed, pull if you are behind".
  *
  * It carries no data. Its shape is `@statesync/core`'s `InvalidationEvent`.
@@ -26,7 +59,9 @@ sourceId: string, };
  * Reported to the log, to the hook set with
  * [`crate::Builder::on_persistence_error`], to windows as the
  * [`PERSISTENCE_ERROR_EVENT`], and kept for the `persistence_errors`
- * command, since load errors happen before any window exists.
+ * command, since load errors happen before any window exists. The kept list
+ * is bounded: it holds the latest problem of each topic and kind, at most 64,
+ * and drops the oldest first.
  */
 export type PersistenceError = {
 /**
@@ -53,7 +88,7 @@ movedTo: string | null, };
 /**
  * What went wrong with a persisted topic's file.
  */
-export type ProblemKind = "corrupt" | "unreadable" | "invalid-data" | "too-deep" | "migration" | "newer-schema" | "save";
+export type ProblemKind = "corrupt" | "unreadable" | "not-a-file" | "invalid-data" | "too-deep" | "migration" | "newer-schema" | "save";
 
 /** A revision: the canonical decimal string of a `u64`, never a number. */
 export type Revision = string;
@@ -130,6 +165,9 @@ exact: boolean, };
 
 /** Every code of the plugin's errors (`Error::code`). */
 export type PluginErrorCode =
+  | "ACTION_EXISTS"
+  | "ACTION_FAILED"
+  | "ACTION_PANICKED"
   | "INVALID_ARGUMENT"
   | "INVALID_PATCH"
   | "INVALID_REVISION"
@@ -145,6 +183,7 @@ export type PluginErrorCode =
   | "TOPIC_FORBIDDEN"
   | "TYPE_EXPORT_FAILED"
   | "TYPE_MISMATCH"
+  | "UNKNOWN_ACTION"
   | "UNKNOWN_TOPIC"
   | "VALIDATION_FAILED";
 

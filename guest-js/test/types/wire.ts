@@ -7,6 +7,7 @@ import {
   INVALIDATION_EVENT,
   PERSISTENCE_ERROR_EVENT,
   RUST_SOURCE_ID,
+  type ActionOutcome,
   type ErrorDetails,
   type Invalidation,
   type PersistenceError,
@@ -20,6 +21,7 @@ import type { Equal } from './equal'
 import type * as Wire from './wire.gen'
 
 export const sameShapes: {
+  ActionOutcome: Equal<ActionOutcome, Wire.ActionOutcome>
   Invalidation: Equal<Invalidation, Wire.Invalidation>
   PersistenceError: Equal<PersistenceError, Wire.PersistenceError>
   Revision: Equal<Revision, Wire.Revision>
@@ -31,6 +33,7 @@ export const sameShapes: {
   PERSISTENCE_ERROR_EVENT: Equal<typeof PERSISTENCE_ERROR_EVENT, typeof Wire.PERSISTENCE_ERROR_EVENT>
   RUST_SOURCE_ID: Equal<typeof RUST_SOURCE_ID, typeof Wire.RUST_SOURCE_ID>
 } = {
+  ActionOutcome: true,
   Invalidation: true,
   PersistenceError: true,
   Revision: true,

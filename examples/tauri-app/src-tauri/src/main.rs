@@ -1,10 +1,12 @@
 //! The state-sync demo: three windows, each on a different front-end
 //! framework, sharing settings, a todo list and a counter through
-//! tauri-plugin-state-sync. Settings are persisted across restarts.
+//! tauri-plugin-state-sync. Settings and todos are persisted across restarts.
+//! The counter and the todos have actions, which windows call by name.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-use tauri_plugin_state_sync::{Builder, Persistence};
+use tauri_plugin_state_sync::{ActionError, Builder, Persistence};
 
 mod bench;
 
@@ -27,48 +29,83 @@ enum Theme {
     Dark,
 }
 
-/// The TypeScript types of the two untyped topics: the plugin accepts any
-/// JSON for them, the windows see these types.
-#[cfg(feature = "typescript")]
-#[allow(dead_code)] // only their TypeScript declarations are used
-mod untyped {
-    use std::collections::BTreeMap;
-
-    /// Todos keyed by id: deleting one is a merge patch `{ [id]: null }`.
-    #[derive(ts_rs::TS)]
-    pub struct Todos(BTreeMap<String, Todo>);
-
-    /// One todo.
-    #[derive(ts_rs::TS)]
-    pub struct Todo {
-        title: String,
-        done: bool,
-    }
-
-    /// The counter, changed only by compare-and-set.
-    #[derive(ts_rs::TS)]
-    pub struct Counter {
-        value: u64,
-    }
-
-    pub fn declare_types(builder: super::Builder) -> super::Builder {
-        builder
-            .declare_type::<Todos>("todos")
-            .declare_type::<Counter>("counter")
-    }
+/// The counter, changed by windows through its `increment` action.
+#[derive(Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+struct Counter {
+    value: i64,
 }
 
-#[cfg(not(feature = "typescript"))]
-mod untyped {
-    pub fn declare_types(builder: super::Builder) -> super::Builder {
-        builder
+/// The argument of the counter's `increment` action.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Increment {
+    by: i64,
+}
+
+/// One todo.
+#[derive(Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+struct Todo {
+    title: String,
+    done: bool,
+}
+
+/// Todos keyed by id: deleting one is a merge patch `{ [id]: null }`.
+/// A newtype, so that its name reaches TypeScript; serde writes it as the
+/// map itself.
+#[derive(Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+struct Todos(BTreeMap<String, Todo>);
+
+/// The argument of the todos' `add` action: the window picks the id.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddTodo {
+    id: String,
+    title: String,
+}
+
+/// The argument of the todos' `toggle` action.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ToggleTodo {
+    id: String,
+}
+
+fn increment(counter: &mut Counter, Increment { by }: Increment) -> Result<(), ActionError> {
+    counter.value = counter
+        .value
+        .checked_add(by)
+        .ok_or("the counter would overflow")?;
+    Ok(())
+}
+
+fn add_todo(todos: &mut Todos, AddTodo { id, title }: AddTodo) -> Result<(), ActionError> {
+    let title = title.trim();
+    if title.is_empty() {
+        return Err("a todo needs a title".into());
     }
+    if todos.0.contains_key(&id) {
+        return Err(format!("there is already a todo `{id}`").into());
+    }
+    todos.0.insert(id, Todo { title: title.to_owned(), done: false });
+    Ok(())
+}
+
+fn toggle_todo(todos: &mut Todos, ToggleTodo { id }: ToggleTodo) -> Result<(), ActionError> {
+    let todo = todos
+        .0
+        .get_mut(&id)
+        .ok_or_else(|| ActionError::new(format!("there is no todo `{id}`")))?;
+    todo.done = !todo.done;
+    Ok(())
 }
 
 /// The demo's topics. `src/shared/topics.ts` is generated from them by
 /// `cargo test -p state-sync-demo --features typescript`.
 fn state_sync(persist_dir: String) -> Builder {
-    let builder = Builder::new()
+    Builder::new()
         .typed_topic(
             "settings",
             Settings {
@@ -77,13 +114,15 @@ fn state_sync(persist_dir: String) -> Builder {
                 accent: "#4f46e5".into(),
             },
         )
-        .topic("todos", json!({}))
-        .topic("counter", json!({ "value": 0 }))
+        .typed_topic("todos", Todos::default())
+        .typed_action("todos", "add", add_todo)
+        .typed_action("todos", "toggle", toggle_todo)
+        .typed_topic("counter", Counter { value: 0 })
+        .typed_action("counter", "increment", increment)
         .persist("settings", Persistence::new())
         .persist("todos", Persistence::new())
         .persist_dir(persist_dir)
-        .on_persistence_error(|problem| eprintln!("state-sync demo: {problem}"));
-    untyped::declare_types(builder)
+        .on_persistence_error(|problem| eprintln!("state-sync demo: {problem}"))
 }
 
 /// Ends the app through its normal exit path, so persisted topics are
@@ -100,11 +139,25 @@ fn main() {
         return bench::run(context);
     }
     let persist_dir = std::env::var("STATE_SYNC_DEMO_DIR").unwrap_or_else(|_| "state-sync".into());
+    // For the end-to-end test of the plugin's exit watchdog: an exit that
+    // never finishes, as an app's exit handler that blocks would make it.
+    let hang_on_exit = std::env::var_os("STATE_SYNC_DEMO_HANG_ON_EXIT").is_some();
     tauri::Builder::default()
         .plugin(state_sync(persist_dir).build())
         .invoke_handler(tauri::generate_handler![quit])
-        .run(context)
-        .expect("error while running the state-sync demo");
+        .build(context)
+        .expect("error while building the state-sync demo")
+        .run(move |_, event| match event {
+            tauri::RunEvent::Ready => println!(
+                "state-sync demo: running. Stop it with Ctrl+C here or by closing its windows; \
+                 either way the settings and todos are saved."
+            ),
+            tauri::RunEvent::Exit if hang_on_exit => {
+                println!("state-sync demo: exiting, and hanging as asked");
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            }
+            _ => {}
+        });
 }
 
 #[cfg(all(test, feature = "typescript"))]

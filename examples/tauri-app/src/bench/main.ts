@@ -9,13 +9,16 @@
  *   acknowledges the bare `bench://ping` event: the floor.
  * - The writer window (`bench-writer`) writes when told to, and runs the
  *   bare-invoke floor.
+ * - In the contention runs (src-tauri/src/bench/scenarios/contention.rs),
+ *   receiving windows also add one to `bench-counter` many times at once,
+ *   with an action or with `update()`, and count the conflicts they meet.
  *
  * Snapshot fetches are counted by wrapping the binding's Tauri transport.
  */
 import { invoke } from '@tauri-apps/api/core'
 import { listen } from '@tauri-apps/api/event'
 import { getCurrentWebviewWindow } from '@tauri-apps/api/webviewWindow'
-import { tauri, topic, type TopicHandle, type Transport } from 'tauri-plugin-state-sync-api'
+import { isStateSyncError, tauri, topic, type TopicHandle, type Transport } from 'tauri-plugin-state-sync-api'
 
 interface Small {
   seq: number
@@ -23,7 +26,8 @@ interface Small {
 
 /** An instruction from the Rust driver (`window.__bench.run`). */
 type Instruction =
-  | { op: 'open' | 'close' | 'reset' | 'report' }
+  | { op: 'open' | 'close' | 'reset' | 'report' | 'contend-open' | 'contend-close' }
+  | { op: 'contend'; strategy: Strategy; times: number }
   | { op: 'write'; seq: number }
   | { op: 'invoke' | 'invoke-large'; count: number }
 
@@ -39,6 +43,7 @@ declare module 'tauri-plugin-state-sync-api' {
   interface Topics {
     bench: Small
     'bench-large': unknown
+    'bench-counter': Counter
   }
 }
 
@@ -74,6 +79,63 @@ async function receive(name: typeof SMALL | typeof LARGE): Promise<void> {
   })
 }
 
+/**
+ * How a contender adds one: the `increment` action; `update()`, whose
+ * conflicts carry the current state; or the compare-and-set loop `update()`
+ * ran before that, which refetches after each conflict.
+ */
+type Strategy = 'act' | 'update' | 'update-refetch'
+
+interface Counter {
+  value: number
+}
+
+/** REVISION_CONFLICT answers to the contender's writes, the current run of them in a row, and the longest. */
+let conflicts = 0
+let run = 0
+let longest = 0
+const contending: Transport = {
+  ...counting,
+  async write(name, kind, value, expectedRevision) {
+    try {
+      const outcome = await counting.write(name, kind, value, expectedRevision)
+      run = 0
+      return outcome
+    } catch (e) {
+      if (isStateSyncError(e, 'REVISION_CONFLICT')) {
+        conflicts++
+        longest = Math.max(longest, ++run)
+      }
+      throw e
+    }
+  },
+}
+/** The handle of `bench-counter`, held during a contention run. */
+let contender: TopicHandle<Counter, { increment: { by: number } }> | undefined
+
+/** Adds one to the contended counter `times` times in a row, the `strategy` way. */
+async function contend(handle: NonNullable<typeof contender>, strategy: Strategy, times: number) {
+  conflicts = run = longest = 0
+  const add = (c: Counter) => ({ value: c.value + 1 })
+  for (let i = 0; i < times; i++) {
+    if (strategy === 'act') await handle.act('increment', { by: 1 })
+    // Unbounded attempts: the runs measure how long a window can keep losing.
+    else if (strategy === 'update') await handle.update(add, { attempts: Infinity })
+    else
+      for (;;) {
+        const { revision, data } = handle.get()!
+        try {
+          await handle.set(add(data), { expectedRevision: revision })
+          break
+        } catch (e) {
+          if (!isStateSyncError(e, 'REVISION_CONFLICT')) throw e
+          await handle.refresh()
+        }
+      }
+  }
+  return { conflicts, longest }
+}
+
 /** The writer's handle, held only while it writes (see `open` and `close`). */
 let writer: TopicHandle<Small> | undefined
 
@@ -105,6 +167,16 @@ async function perform(instruction: Instruction): Promise<unknown> {
       return meanInvoke('bench_large', instruction.count)
     case 'reset':
       fetches = {}
+      return null
+    case 'contend-open':
+      contender = topic<unknown, 'bench-counter', { increment: { by: number } }>('bench-counter', { transport: contending, onError: () => {} })
+      return contender.ready
+    case 'contend':
+      if (!contender) throw new Error('the contender is not open')
+      return contend(contender, instruction.strategy, instruction.times)
+    case 'contend-close':
+      contender?.stop()
+      contender = undefined
       return null
     case 'report':
       return fetches

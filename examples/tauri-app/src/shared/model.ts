@@ -3,10 +3,12 @@
  *
  * `settings` and `todos` are bound to each window's framework state with the
  * framework's adapter: the window just changes its state, and the adapter
- * writes the change as a merge patch. The counter is changed only through
- * `update`, a compare-and-set read-modify-write, so increments from several
- * windows at once are never lost (a merge patch of `{ value: n + 1 }` from two
- * windows at once would lose one).
+ * writes the change as a merge patch. The everyday changes that depend on the
+ * current state are actions registered in Rust (src-tauri/src/main.rs):
+ * `increment` on the counter, `add` and `toggle` on the todos. An action runs
+ * in Rust on the latest state, so increments from several windows at once are
+ * never lost and never conflict (a merge patch of `{ value: n + 1 }` from two
+ * windows at once would lose one), and its outcome carries the new state.
  */
 import { getCurrentWebviewWindow } from '@tauri-apps/api/webviewWindow'
 import { invoke } from '@tauri-apps/api/core'
@@ -38,20 +40,35 @@ export function fireAndForget(write: Promise<unknown>): void {
   write.catch(() => {})
 }
 
-export const settings = topic('settings', { onError })
-export const todos = topic('todos', { onError })
-export const counter = topic('counter', { onError, throttling: { throttleMs: 16 } })
-
-/**
- * Adds one, as a compare-and-set. Under a sustained stream of writes from
- * other windows a compare-and-set can keep losing the race, so the demo
- * allows many more attempts than the default of 5.
- */
-export async function increment(): Promise<void> {
-  await counter.update((c) => ({ value: c.value + 1 }), { attempts: 1000 })
+/** The actions Rust registers on each topic, with their arguments. */
+export interface CounterActions {
+  increment: { by: number }
+}
+export interface TodoActions {
+  add: { id: string; title: string }
+  toggle: { id: string }
 }
 
-/** Increments the counter `times` times in a row, each a compare-and-set. */
+export const settings = topic('settings', { onError })
+export const todos = topic<unknown, 'todos', TodoActions>('todos', { onError })
+export const counter = topic<unknown, 'counter', CounterActions>('counter', { onError, throttling: { throttleMs: 16 } })
+
+/** Adds one, with the `increment` action: it never conflicts, whoever else is writing. */
+export async function increment(): Promise<void> {
+  await counter.act('increment', { by: 1 })
+}
+
+/** Adds a todo with the `add` action. */
+export function addTodo(title: string): Promise<unknown> {
+  return todos.act('add', { id: newTodoId(), title })
+}
+
+/** Flips a todo's `done` with the `toggle` action, on the latest state. */
+export function toggleTodo(id: string): Promise<unknown> {
+  return todos.act('toggle', { id })
+}
+
+/** Increments the counter `times` times in a row, each an action. */
 export async function hammer(times: number): Promise<void> {
   for (let i = 0; i < times; i++) await increment()
 }
@@ -82,7 +99,7 @@ const handles: Handles = { settings, todos, counter } as unknown as Handles
 
 /**
  * What the end-to-end tests read and drive: every topic's `{ revision, data }`
- * as this window sees it, and the counter hammer.
+ * as this window sees it, the counter hammer, and the todo actions.
  */
 declare global {
   interface Window {
@@ -92,6 +109,8 @@ declare global {
       state(): Record<string, Snapshot<unknown> | undefined>
       errors: string[]
       hammer(times: number): Promise<void>
+      addTodo(title: string): Promise<unknown>
+      toggleTodo(id: string): Promise<unknown>
       quit(): Promise<void>
     }
   }
@@ -102,5 +121,7 @@ window.__demo = {
   state: () => Object.fromEntries(Object.entries(handles).map(([name, handle]) => [name, handle.get()])),
   errors,
   hammer,
+  addTodo,
+  toggleTodo,
   quit,
 }

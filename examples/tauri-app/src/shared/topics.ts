@@ -2,7 +2,7 @@
 // change the Rust types and export again.
 
 /**
- * The counter, changed only by compare-and-set.
+ * The counter, changed by windows through its `increment` action.
  */
 export type Counter = { value: number, };
 
@@ -21,6 +21,8 @@ export type Todo = { title: string, done: boolean, };
 
 /**
  * Todos keyed by id: deleting one is a merge patch `{ [id]: null }`.
+ * A newtype, so that its name reaches TypeScript; serde writes it as the
+ * map itself.
  */
 export type Todos = { [key in string]: Todo };
 

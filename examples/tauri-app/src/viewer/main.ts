@@ -1,5 +1,5 @@
 import '../shared/styles.css'
-import { counter, errors, fireAndForget, label, newTodoId, onErrorsChanged, settings, todos } from '../shared/model'
+import { addTodo, counter, errors, fireAndForget, label, onErrorsChanged, settings, todos } from '../shared/model'
 import type { Snapshot, TopicHandle } from 'tauri-plugin-state-sync-api'
 
 // A read-only window: its capability grants `state-sync:read` only, so it
@@ -39,7 +39,7 @@ show('counter', counter, ({ data }) => ($('[data-testid=counter]').textContent =
 $('[data-testid=try-theme]').onclick = () =>
   fireAndForget(settings.patch({ theme: settings.get()?.data.theme === 'dark' ? 'light' : 'dark' }))
 $('[data-testid=try-todo]').onclick = () =>
-  fireAndForget(todos.patch({ [newTodoId()]: { title: 'from the viewer', done: false } }))
+  fireAndForget(addTodo('from the viewer'))
 onErrorsChanged(() => {
   $('[data-testid=errors]').innerHTML = errors
     .slice(-3)

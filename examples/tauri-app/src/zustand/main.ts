@@ -1,7 +1,7 @@
 import { createStore } from 'zustand/vanilla'
 import { bindZustand } from 'tauri-plugin-state-sync-api/zustand'
 import '../shared/styles.css'
-import { counter, errors, fireAndForget, hammer, increment, label, newTodoId, onErrorsChanged, settings, todos, watchRevision } from '../shared/model'
+import { addTodo, counter, errors, fireAndForget, hammer, increment, label, onErrorsChanged, settings, todos, toggleTodo, watchRevision } from '../shared/model'
 import type { Settings, Todos } from '../shared/topics'
 import { kindTitle, openWindow, windowKinds } from '../shared/windows'
 
@@ -45,7 +45,7 @@ document.querySelector('#app')!.innerHTML = `
     <ul class="todos"></ul>
   </section>
   <section class="card">
-    <h2>Counter <span>compare-and-set</span></h2>
+    <h2>Counter <span>action</span></h2>
     <div class="row"><span class="counter" data-testid="counter">0</span>
       <button class="primary" data-testid="increment">+1</button>
       <button data-testid="hammer">Hammer ×200</button></div>
@@ -68,7 +68,7 @@ language.onchange = () => settingsStore.setState({ language: language.value })
 $('form').addEventListener('submit', (e) => {
   e.preventDefault()
   const title = draft.value.trim()
-  if (title) todosStore.setState({ [newTodoId()]: { title, done: false } })
+  if (title) fireAndForget(addTodo(title))
   draft.value = ''
 })
 $('[data-testid=increment]').addEventListener('click', () => fireAndForget(increment()))
@@ -88,7 +88,7 @@ function todoItem(id: string, todo: Todos[string]): HTMLLIElement {
   li.dataset.id = id
   li.className = todo.done ? 'done' : ''
   const done = Object.assign(document.createElement('input'), { type: 'checkbox', checked: todo.done })
-  done.onchange = () => todosStore.setState({ [id]: { ...todo, done: !todo.done } })
+  done.onchange = () => fireAndForget(toggleTodo(id))
   const title = Object.assign(document.createElement('input'), { type: 'text', value: todo.title })
   title.onchange = () => todosStore.setState({ [id]: { ...todo, title: title.value } })
   const remove = Object.assign(document.createElement('button'), { className: 'ghost', title: 'Delete', textContent: '✕' })

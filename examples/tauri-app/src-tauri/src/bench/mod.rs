@@ -25,11 +25,18 @@ use serde_json::Value;
 use tauri::{AppHandle, Manager, State, Webview};
 use tauri_plugin_state_sync::{Builder, Snapshot, StateSyncExt};
 
+use scenarios::contention::CONTENDED;
+
 /// The environment variable that turns the demo into the benchmark.
 const BENCH_ENV: &str = "STATE_SYNC_BENCH";
 
 /// Errors of the benchmark driver: it only reports them and exits.
 type Result<T, E = Box<dyn std::error::Error + Send + Sync>> = std::result::Result<T, E>;
+
+/// Whether the benchmark runs only its contention part (`STATE_SYNC_BENCH=contention`).
+fn contention_only() -> bool {
+    std::env::var_os(BENCH_ENV).is_some_and(|v| v == "contention")
+}
 
 /// Whether the app was started in benchmark mode.
 pub fn requested() -> bool {
@@ -47,6 +54,12 @@ pub fn run(mut context: tauri::Context) {
             Builder::new()
                 .topic(scenarios::SMALL, serde_json::json!({ "seq": 0 }))
                 .topic(scenarios::LARGE, scenarios::large_state())
+                .topic(CONTENDED, serde_json::json!({ "value": 0 }))
+                .action(CONTENDED, "increment", |counter, args| {
+                    let by = args["by"].as_i64().ok_or("`by` must be an integer")?;
+                    let value = counter["value"].as_i64().unwrap_or(0);
+                    Ok(serde_json::json!({ "value": value + by }))
+                })
                 .build(),
         )
         .manage(Probe::default())
@@ -60,7 +73,7 @@ pub fn run(mut context: tauri::Context) {
         .setup(|app| {
             let app = app.handle().clone();
             std::thread::spawn(move || {
-                let code = match scenarios::drive(&app) {
+                let code = match scenarios::drive(&app, contention_only()) {
                     Ok(()) => 0,
                     Err(err) => {
                         eprintln!("bench: {err}");

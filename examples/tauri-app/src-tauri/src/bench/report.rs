@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::scenarios::BURST_WRITES;
+use super::scenarios::{contention::Run, BURST_WRITES};
 
 /// Latencies of one scenario: every window's acknowledgement of every write
 /// (`each`), and the slowest window's of every write (`every`).
@@ -95,13 +95,18 @@ fn vs(value: f64, floor: f64) -> String {
 }
 
 /// Prints the tables, in Markdown, to stdout.
-pub(super) fn print(all: &[Figures], elapsed: Duration) {
-    let Some(first) = all.first() else { return };
+pub(super) fn print(all: &[Figures], runs: &[Run], elapsed: Duration) {
     let mut out = String::new();
     let mut line = |text: String| {
         out.push_str(&text);
         out.push('\n');
     };
+    contention(runs, &mut line);
+    let Some(first) = all.first() else {
+        line(format!("The app ran for {:.0} s.", elapsed.as_secs_f64()));
+        return print!("{out}");
+    };
+    line(String::new());
 
     line("## Floor: bare Tauri IPC, same run (ms)".into());
     line(String::new());
@@ -220,4 +225,25 @@ pub(super) fn print(all: &[Figures], elapsed: Duration) {
         elapsed.as_secs_f64(),
     ));
     print!("{out}");
+}
+
+/// The contention table: one row per number of windows and way of writing.
+fn contention(runs: &[Run], line: &mut impl FnMut(String)) {
+    line("## Contention: windows each adding one 200 times to one counter, all at once".into());
+    line(String::new());
+    line("| writing windows | how | exact total | conflicts per window: mean / max | longest run of conflicts | time to finish (ms) |".into());
+    line("|---|---|---|---|---|---|".into());
+    for run in runs {
+        let total: u64 = run.conflicts.iter().sum();
+        let mean = total as f64 / run.conflicts.len().max(1) as f64;
+        line(format!(
+            "| {} | {} | yes | {:.1} / {} | {} | {:.0} |",
+            run.windows,
+            run.strategy,
+            mean,
+            run.conflicts.iter().max().unwrap_or(&0),
+            run.longest,
+            run.finish.as_secs_f64() * 1e3,
+        ));
+    }
 }

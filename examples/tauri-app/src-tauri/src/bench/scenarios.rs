@@ -1,5 +1,6 @@
 //! The driver: opens the bench windows, runs every scenario with 1, 4 and 8
-//! receiving windows, and hands the figures to [`super::report`].
+//! receiving windows, then the [`contention`] runs, and hands the figures to
+//! [`super::report`].
 //!
 //! Each write waits until every receiving window has acknowledged it before
 //! the next one starts, so the latencies never overlap. Within one window
@@ -14,6 +15,8 @@ use std::{
 use serde_json::{json, Value};
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 use tauri_plugin_state_sync::{ChannelMessage, Invalidation, StateSyncExt, RUST_SOURCE_ID};
+
+pub(super) mod contention;
 
 use super::{
     probe,
@@ -70,8 +73,9 @@ pub(super) fn large_state() -> Value {
     json!({ "tick": 0, "items": items })
 }
 
-/// Runs every scenario and prints the table.
-pub(super) fn drive(app: &AppHandle) -> Result<()> {
+/// Runs every scenario and prints the tables; only the contention runs when
+/// `contention_only` (`bash .ci/bench contention`).
+pub(super) fn drive(app: &AppHandle, contention_only: bool) -> Result<()> {
     let started = Instant::now();
     let mut bench = Bench {
         app,
@@ -87,10 +91,13 @@ pub(super) fn drive(app: &AppHandle) -> Result<()> {
             bench.receivers.push(label);
         }
         thread::sleep(SETTLE);
-        eprintln!("bench: measuring with {count} receiving window(s)");
-        figures.push(bench.measure()?);
+        if !contention_only {
+            eprintln!("bench: measuring with {count} receiving window(s)");
+            figures.push(bench.measure()?);
+        }
     }
-    report::print(&figures, started.elapsed());
+    let runs = bench.contention()?;
+    report::print(&figures, &runs, started.elapsed());
     Ok(())
 }
 
