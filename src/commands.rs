@@ -1,5 +1,6 @@
-//! The IPC commands. Each one parses its arguments and makes one call into
-//! [`crate::StateSync`]; the rules live there.
+//! The IPC commands. Each one parses its arguments, checks the calling
+//! webview's scope for every topic it names (see `scope`), and makes one call
+//! into [`crate::StateSync`]; the rules live there.
 //!
 //! Arguments are parsed here rather than by Tauri so that every malformed
 //! call answers with the plugin's typed [`Error`], and unknown argument names
@@ -14,7 +15,7 @@
 use serde::{de::DeserializeOwned, Deserialize};
 use serde_json::Value;
 use tauri::{
-    ipc::{InvokeBody, Request},
+    ipc::{CommandScope, InvokeBody, JavaScriptChannelId, Request},
     command, AppHandle, Runtime, Webview,
 };
 
@@ -22,9 +23,13 @@ use crate::{
     depth,
     models::{ActionOutcome, Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
     persistence::PersistenceError,
+    scope::{Access, TopicPattern, TopicScope},
     state_sync::Change,
-    Error, Result, Revision, StateSyncExt,
+    validate_topic_name, Error, Result, Revision, StateSyncExt,
 };
+
+/// The scope Tauri resolved for this call from the webview's capabilities.
+type Scope = CommandScope<TopicPattern>;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,6 +55,19 @@ pub(crate) struct SetArgs {
     pub(crate) data: Value,
     #[serde(default, deserialize_with = "present")]
     pub(crate) expected_revision: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SubscribeArgs {
+    pub(crate) topic: String,
+    pub(crate) channel: JavaScriptChannelId,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UnsubscribeArgs {
+    pub(crate) id: u64,
 }
 
 #[derive(Deserialize)]
@@ -136,14 +154,37 @@ fn source<R: Runtime>(webview: &Webview<R>) -> Source {
     Source::Webview(webview.label().to_owned())
 }
 
+/// The caller's read scope; a read command also tells delivery about it, so
+/// that a scope changed at run time reaches the cache.
+fn readable<R: Runtime>(webview: &Webview<R>, scope: &Scope) -> TopicScope {
+    let scope = TopicScope::from(scope);
+    webview.state_sync().delivery().observe(webview, &scope);
+    scope
+}
+
+/// The caller's write scope.
+fn writable<R: Runtime>(webview: &Webview<R>, scope: &Scope) -> TopicScope {
+    let scope = TopicScope::from(scope);
+    webview.state_sync().delivery().note(&scope);
+    scope
+}
+
+/// Checks a topic a window names: a malformed name first, then the scope,
+/// before anything reveals whether the topic exists.
+fn permit(scope: &TopicScope, topic: &str, access: Access) -> Result<()> {
+    validate_topic_name(topic)?;
+    scope.check(topic, access)
+}
+
 /// Whether `webview` may read `topic`, and so may receive its data in the
-/// answer to a write: the one place that decides it. Today a window may read
-/// every topic when its capabilities allow the `snapshot` command.
-fn may_read<R: Runtime>(webview: &Webview<R>, _topic: &str) -> bool {
-    matches!(
-        webview.resolve_command_scope::<Value>("state-sync", "snapshot"),
-        Ok(Some(_))
-    )
+/// answer to a write: the one place that decides it, from the read scope
+/// (the scope of `snapshot`, which every read permission grants), not from
+/// the write scope the write command was called with.
+fn may_read<R: Runtime>(webview: &Webview<R>, topic: &str) -> bool {
+    match webview.resolve_command_scope::<TopicPattern>("state-sync", "snapshot") {
+        Ok(Some(scope)) => TopicScope::from(scope.command_scope()).permits(topic).unwrap_or(false),
+        _ => false,
+    }
 }
 
 /// The answer to a write from `webview`: a conflict keeps the data it
@@ -161,37 +202,81 @@ fn answer<R: Runtime>(
 
 #[command]
 pub(crate) async fn snapshot<R: Runtime>(
-    app: AppHandle<R>,
+    webview: Webview<R>,
     request: Request<'_>,
+    scope: Scope,
 ) -> Result<Snapshot> {
     let args: SnapshotArgs = parse(&request)?;
-    app.state_sync().get(&args.topic)
+    permit(&readable(&webview, &scope), &args.topic, Access::Read)?;
+    webview.state_sync().get(&args.topic)
 }
 
 #[command]
 pub(crate) async fn snapshots<R: Runtime>(
-    app: AppHandle<R>,
+    webview: Webview<R>,
     request: Request<'_>,
+    scope: Scope,
 ) -> Result<Vec<TopicSnapshot>> {
     let args: SnapshotsArgs = parse(&request)?;
-    app.state_sync().get_many(&args.topics)
+    let read = readable(&webview, &scope);
+    // Every topic is checked before any is read, so a refusal reveals nothing.
+    for topic in &args.topics {
+        permit(&read, topic, Access::Read)?;
+    }
+    webview.state_sync().get_many(&args.topics)
 }
 
 #[command]
 pub(crate) async fn topics<R: Runtime>(
-    app: AppHandle<R>,
+    webview: Webview<R>,
     request: Request<'_>,
+    scope: Scope,
 ) -> Result<Vec<TopicInfo>> {
     let NoArgs {} = parse(&request)?;
-    Ok(app.state_sync().topics())
+    readable(&webview, &scope).filter(webview.state_sync().topics(), |info| &info.topic)
+}
+
+#[command]
+pub(crate) async fn subscribe<R: Runtime>(
+    webview: Webview<R>,
+    request: Request<'_>,
+    scope: Scope,
+) -> Result<u64> {
+    let args: SubscribeArgs = parse(&request)?;
+    let read = readable(&webview, &scope);
+    permit(&read, &args.topic, Access::Read)?;
+    let channel = args.channel.channel_on(webview.clone());
+    Ok(webview.state_sync().delivery().subscribers.subscribe(
+        webview.label(),
+        webview.window().label(),
+        read,
+        &args.topic,
+        channel,
+    ))
+}
+
+#[command]
+pub(crate) async fn unsubscribe<R: Runtime>(
+    webview: Webview<R>,
+    request: Request<'_>,
+) -> Result<()> {
+    let args: UnsubscribeArgs = parse(&request)?;
+    webview
+        .state_sync()
+        .delivery()
+        .subscribers
+        .unsubscribe(webview.label(), args.id);
+    Ok(())
 }
 
 #[command]
 pub(crate) async fn set<R: Runtime>(
     webview: Webview<R>,
     request: Request<'_>,
+    scope: Scope,
 ) -> Result<WriteOutcome> {
     let args: SetArgs = parse(&request)?;
+    permit(&writable(&webview, &scope), &args.topic, Access::Write)?;
     let sync = webview.state_sync();
     sync.check_payload(&args.data)?;
     let expected = expected(args.expected_revision)?;
@@ -203,8 +288,10 @@ pub(crate) async fn set<R: Runtime>(
 pub(crate) async fn patch<R: Runtime>(
     webview: Webview<R>,
     request: Request<'_>,
+    scope: Scope,
 ) -> Result<WriteOutcome> {
     let args: PatchArgs = parse(&request)?;
+    permit(&writable(&webview, &scope), &args.topic, Access::Write)?;
     let sync = webview.state_sync();
     sync.check_payload(&args.patch)?;
     let expected = expected(args.expected_revision)?;
@@ -216,8 +303,10 @@ pub(crate) async fn patch<R: Runtime>(
 pub(crate) async fn act<R: Runtime>(
     webview: Webview<R>,
     request: Request<'_>,
+    scope: Scope,
 ) -> Result<ActionOutcome> {
     let args: ActArgs = parse(&request)?;
+    permit(&writable(&webview, &scope), &args.topic, Access::Write)?;
     let sync = webview.state_sync();
     sync.check_payload(&args.args)?;
     let mut outcome = sync.act_as(&args.topic, &args.action, &args.args, source(&webview))?;
@@ -241,9 +330,11 @@ pub(crate) async fn flush<R: Runtime>(app: AppHandle<R>, request: Request<'_>) -
 
 #[command]
 pub(crate) async fn persistence_errors<R: Runtime>(
-    app: AppHandle<R>,
+    webview: Webview<R>,
     request: Request<'_>,
+    scope: Scope,
 ) -> Result<Vec<PersistenceError>> {
     let NoArgs {} = parse(&request)?;
-    Ok(app.state_sync().persistence_errors())
+    let problems = webview.state_sync().persistence_errors();
+    readable(&webview, &scope).filter(problems, |problem| &problem.topic)
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::{ser::SerializeMap, Serialize, Serializer};
 use serde_json::Value;
 
-use crate::Revision;
+use crate::{scope::Access, Revision};
 
 /// A `Result` whose error defaults to the plugin's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -164,6 +164,24 @@ pub enum Error {
         /// The type that was asked for.
         requested: &'static str,
     },
+    /// The calling window's capabilities do not let it read (or write) this
+    /// topic. The answer is the same whether or not the topic exists.
+    #[error("{} of topic `{topic}` is not allowed for this window", match access { Access::Read => "reading", Access::Write => "writing" })]
+    TopicForbidden {
+        /// The topic that was refused.
+        topic: String,
+        /// What was refused.
+        access: Access,
+    },
+    /// An `allow` or `deny` entry of a state-sync scope in a capability is
+    /// malformed, so no access can be decided from it.
+    #[error("invalid state-sync scope entry {pattern}: {reason}")]
+    InvalidScope {
+        /// The entry as written in the capability.
+        pattern: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A persisted topic could not be saved, or persistence could not be
     /// set up. Data in memory is intact; a failed save is retried on the next
     /// change and at exit.
@@ -202,6 +220,8 @@ impl Error {
             Error::TooDeep { .. } => "TOO_DEEP",
             Error::RevisionExhausted { .. } => "REVISION_EXHAUSTED",
             Error::TypeMismatch { .. } => "TYPE_MISMATCH",
+            Error::TopicForbidden { .. } => "TOPIC_FORBIDDEN",
+            Error::InvalidScope { .. } => "INVALID_SCOPE",
             Error::UnknownAction { .. } => "UNKNOWN_ACTION",
             Error::ActionExists { .. } => "ACTION_EXISTS",
             Error::ActionFailed { .. } => "ACTION_FAILED",
@@ -294,6 +314,14 @@ impl Error {
                 actual: "",
                 requested: "",
             },
+            Error::TopicForbidden {
+                topic: topic(),
+                access: Access::Read,
+            },
+            Error::InvalidScope {
+                pattern: String::new(),
+                reason: String::new(),
+            },
             Error::Persistence {
                 topic: None,
                 message: String::new(),
@@ -324,6 +352,8 @@ impl Error {
                 | Error::ActionPanicked { .. }
                 | Error::TypeMismatch { .. }
                 | Error::Persistence { .. }
+                | Error::TopicForbidden { .. }
+                | Error::InvalidScope { .. }
                 | Error::TypeExport { .. }
                 | Error::Serialization(_) => {}
             }
@@ -386,6 +416,11 @@ impl Serialize for Error {
                 map.serialize_entry("limit", limit)?;
             }
             Error::TooDeep { limit } => map.serialize_entry("limit", limit)?,
+            Error::TopicForbidden { topic, access } => {
+                map.serialize_entry("topic", topic)?;
+                map.serialize_entry("access", access.as_str())?;
+            }
+            Error::InvalidScope { pattern, .. } => map.serialize_entry("pattern", pattern)?,
             Error::Persistence { topic, .. } => {
                 if let Some(topic) = topic {
                     map.serialize_entry("topic", topic)?;

@@ -12,7 +12,10 @@ use serde_json::{json, Value};
 use tauri::Runtime;
 
 use crate::{
-    commands::{self, ActArgs, NoArgs, PatchArgs, SetArgs, SnapshotArgs, SnapshotsArgs},
+    commands::{
+        self, ActArgs, NoArgs, PatchArgs, SetArgs, SnapshotArgs, SnapshotsArgs, SubscribeArgs,
+        UnsubscribeArgs,
+    },
     depth::{self, MAX_DEPTH},
     persistence::file,
     topic::Schema,
@@ -39,6 +42,8 @@ pub fn command_arguments(bytes: &[u8]) {
     check(commands::parse_json::<NoArgs>(&args).map(|NoArgs {}| ()));
     check(commands::parse_json::<SnapshotArgs>(&args).map(|a| drop(a.topic)));
     check(commands::parse_json::<SnapshotsArgs>(&args).map(|a| drop(a.topics)));
+    check(commands::parse_json::<SubscribeArgs>(&args).map(|a| drop((a.topic, a.channel))));
+    check(commands::parse_json::<UnsubscribeArgs>(&args).map(|UnsubscribeArgs { id: _ }| ()));
     check(commands::parse_json::<ActArgs>(&args).map(|a| drop((a.topic, a.action, a.args))));
     let expect_given = |expected: Option<Value>| {
         let parsed = commands::expected(expected);

@@ -1,33 +1,171 @@
 //! The one place where events leave the plugin.
 //!
-//! Every change to every topic is announced through [`announce`], and every
-//! persistence problem through [`announce_problem`]. Restricting delivery to
-//! the windows allowed to read a topic belongs here.
+//! Every change to every topic is announced through [`Delivery::announce`],
+//! and every persistence problem through [`Delivery::announce_problem`]. Both
+//! follow one rule: a message about a topic reaches a webview only if the
+//! webview subscribed to that topic with the `subscribe` command, which checks
+//! its read scope, and its read scope still permits the topic. It travels on
+//! the [`Channel`](tauri::ipc::Channel) that the webview handed over, which
+//! reaches that webview alone.
+//!
+//! Tauri events are not private: a page listening with the plain `listen()`
+//! hears every event, whatever its target. So the broadcast events
+//! ([`INVALIDATION_EVENT`], [`PERSISTENCE_ERROR_EVENT`]), which clients written
+//! for `@statesync/core` listen to, are emitted only as [`Broadcast`] says: by
+//! default, until the plugin first sees a state-sync scope in any capability.
+//!
+//! What each webview may read is cached here (see `subscribers`), so a
+//! delivery costs one map lookup and no ACL or glob work. The cache is
+//! refreshed when a webview is created or loads a page, whenever one of its
+//! read commands finds a scope other than the cached one, and on
+//! [`StateSync::refresh_scopes`](crate::StateSync::refresh_scopes); it is
+//! dropped when the window is destroyed.
 
-use tauri::{AppHandle, Emitter, Runtime};
+pub(crate) mod subscribers;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tauri::{ipc::InvokeResponseBody, AppHandle, Emitter, Runtime, Webview};
 
 use crate::{
-    models::{Invalidation, INVALIDATION_EVENT},
+    models::{ChannelMessage, Invalidation, INVALIDATION_EVENT},
     persistence::{PersistenceError, PERSISTENCE_ERROR_EVENT},
+    scope::{TopicPattern, TopicScope},
 };
 
-/// Emits `event` to every listener, Rust and webview alike.
+use subscribers::Subscribers;
+
+/// The plugin's name, under which Tauri resolves its permissions.
+const PLUGIN: &str = "state-sync";
+
+/// When the plugin emits the broadcast events ([`INVALIDATION_EVENT`] and
+/// [`PERSISTENCE_ERROR_EVENT`]) besides delivering to subscribed windows.
 ///
-/// The change is already committed when this runs, so a failed emit is logged
-/// and not returned: windows that miss the event heal on their next resync.
-pub(crate) fn announce<R: Runtime>(app: &AppHandle<R>, event: &Invalidation) {
-    if let Err(err) = app.emit(INVALIDATION_EVENT, event) {
-        log::warn!(
-            "state-sync: could not announce `{}` at revision {}: {err}",
-            event.topic,
-            event.revision
-        );
-    }
+/// A broadcast event reaches every window that may listen to events
+/// (`core:default` grants that), whatever its state-sync scopes: it tells
+/// them the names and revisions of every topic that changes, though never
+/// the data. Set it with [`crate::Builder::broadcast`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Broadcast {
+    /// Emit while no capability the plugin has seen uses a state-sync scope,
+    /// and stop for good at the first one. The default.
+    #[default]
+    WhileUnscoped,
+    /// Always emit, even with scopes in use. This leaks topic names and
+    /// revisions to windows that may not read those topics.
+    Always,
+    /// Never emit: windows hear about changes only through `subscribe`.
+    Never,
 }
 
-/// Emits a persistence problem to every listener. Failures are logged.
-pub(crate) fn announce_problem<R: Runtime>(app: &AppHandle<R>, problem: &PersistenceError) {
-    if let Err(err) = app.emit(PERSISTENCE_ERROR_EVENT, problem) {
-        log::warn!("state-sync: could not emit {PERSISTENCE_ERROR_EVENT}: {err}");
+/// Where announcements go: the subscribed webviews, and the broadcast.
+pub(crate) struct Delivery {
+    broadcast: Broadcast,
+    /// Set, never cleared, once any webview is found to have a scope.
+    scoped: AtomicBool,
+    pub(crate) subscribers: Subscribers,
+}
+
+impl Delivery {
+    pub(crate) fn new(broadcast: Broadcast) -> Self {
+        Delivery {
+            broadcast,
+            scoped: AtomicBool::new(false),
+            subscribers: Subscribers::default(),
+        }
+    }
+
+    /// Whether the broadcast events are emitted now.
+    pub(crate) fn broadcasting(&self) -> bool {
+        match self.broadcast {
+            Broadcast::WhileUnscoped => !self.scoped.load(Ordering::Acquire),
+            Broadcast::Always => true,
+            Broadcast::Never => false,
+        }
+    }
+
+    /// Notes a scope seen for some webview; a restricted one ends the
+    /// default broadcast.
+    pub(crate) fn note(&self, scope: &TopicScope) {
+        if scope.is_restricted() {
+            self.scoped.store(true, Ordering::Release);
+        }
+    }
+
+    /// Re-reads from the app's capabilities what `webview` may read (the
+    /// scope of its `subscribe` command), and records it.
+    pub(crate) fn refresh<R: Runtime>(&self, webview: &Webview<R>) {
+        let scope = match webview.resolve_command_scope::<TopicPattern>(PLUGIN, "subscribe") {
+            Ok(resolved) => resolved.map(|r| TopicScope::from(r.command_scope())),
+            Err(err) => {
+                log::warn!("state-sync: cannot resolve the scope of `{}`: {err}", webview.label());
+                None
+            }
+        };
+        if let Some(scope) = &scope {
+            self.note(scope);
+        }
+        self.subscribers
+            .set_scope(webview.label(), webview.window().label(), scope);
+    }
+
+    /// Called by every read command with the scope Tauri resolved for it:
+    /// when that differs from the cached one, the capabilities may have
+    /// changed, so the cache is refreshed.
+    pub(crate) fn observe<R: Runtime>(&self, webview: &Webview<R>, scope: &TopicScope) {
+        self.note(scope);
+        let cached = self.subscribers.scope_of(webview.label());
+        if !cached.is_some_and(|cached| cached.same_as(scope)) {
+            self.refresh(webview);
+        }
+    }
+
+    /// Delivers a change to the subscribed webviews allowed to read its
+    /// topic, and broadcasts it if [`Broadcast`] says so.
+    ///
+    /// The change is already committed when this runs, so failures are
+    /// logged and not returned: windows that miss it heal on their next resync.
+    pub(crate) fn announce<R: Runtime>(&self, app: &AppHandle<R>, event: &Invalidation) {
+        self.deliver(&event.topic, || ChannelMessage::Invalidate(event.clone()));
+        if self.broadcasting() {
+            if let Err(err) = app.emit(INVALIDATION_EVENT, event) {
+                log::warn!(
+                    "state-sync: could not announce `{}` at revision {}: {err}",
+                    event.topic,
+                    event.revision
+                );
+            }
+        }
+    }
+
+    /// Delivers a persistence problem by the same rule as a change of the
+    /// topic it names.
+    pub(crate) fn announce_problem<R: Runtime>(&self, app: &AppHandle<R>, problem: &PersistenceError) {
+        self.deliver(&problem.topic, || ChannelMessage::PersistenceError(problem.clone()));
+        if self.broadcasting() {
+            if let Err(err) = app.emit(PERSISTENCE_ERROR_EVENT, problem) {
+                log::warn!("state-sync: could not emit {PERSISTENCE_ERROR_EVENT}: {err}");
+            }
+        }
+    }
+
+    /// Sends `message` to every recipient of `topic`, serialized once. A
+    /// subscription whose channel fails is dropped.
+    fn deliver(&self, topic: &str, message: impl FnOnce() -> ChannelMessage) {
+        let recipients = self.subscribers.recipients(topic);
+        if recipients.is_empty() {
+            return;
+        }
+        let json = match serde_json::to_string(&message()) {
+            Ok(json) => json,
+            Err(err) => return log::warn!("state-sync: could not serialize a message for `{topic}`: {err}"),
+        };
+        for recipient in recipients {
+            if let Err(err) = recipient.channel.send(InvokeResponseBody::Json(json.clone())) {
+                log::warn!("state-sync: dropping a subscription of `{}` to `{topic}`: {err}", recipient.webview);
+                self.subscribers.unsubscribe(&recipient.webview, recipient.id);
+            }
+        }
     }
 }

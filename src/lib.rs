@@ -1,10 +1,16 @@
 //! Revisioned application state shared by every window of a Tauri v2 app.
 //!
 //! Rust owns each piece of state as a *topic*: a JSON value with a `u64`
-//! revision that rises by one on every change. Every change emits a small
-//! [`INVALIDATION_EVENT`] carrying `{ topic, revision, sourceId }` and no
-//! data; windows pull a snapshot and apply it only if it is newer than what
-//! they have, and write back with compare-and-set on the revision.
+//! revision that rises by one on every change. Every change is announced as
+//! `{ topic, revision, sourceId }`, with no data, to the windows that
+//! subscribed to the topic and may read it (and, while no capability uses
+//! scopes, as the broadcast [`INVALIDATION_EVENT`]); windows pull a snapshot
+//! and apply it only if it is newer than what they have, and write back with
+//! compare-and-set on the revision.
+//!
+//! Which topics a window may read and write is set in its capabilities, with
+//! scopes on `state-sync:read` and `state-sync:write` (see [`Access`] and
+//! `docs/protocol.md`); Rust code reads and writes every topic.
 //!
 //! * [`Builder`] declares topics and limits; [`init`] is the empty default.
 //! * [`StateSyncExt::state_sync`] reaches the Rust API, [`StateSync`], from
@@ -45,7 +51,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tauri::{
     plugin::{Builder as PluginBuilder, TauriPlugin},
-    Manager, RunEvent, Runtime,
+    Manager, RunEvent, Runtime, WindowEvent,
 };
 
 mod actions;
@@ -60,6 +66,7 @@ mod models;
 mod persistence;
 mod registry;
 mod revision;
+mod scope;
 mod signals;
 mod state_sync;
 mod topic;
@@ -69,16 +76,19 @@ pub mod typescript;
 
 pub use depth::MAX_DEPTH;
 pub use error::{ActionError, Error, Result};
+pub use invalidation::Broadcast;
 pub use models::{
-    ActionOutcome, Invalidation, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome, INVALIDATION_EVENT,
-    RUST_SOURCE_ID,
+    ActionOutcome, ChannelMessage, Invalidation, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome,
+    INVALIDATION_EVENT, RUST_SOURCE_ID,
 };
 pub use persistence::{Persistence, PersistenceError, ProblemKind, PERSISTENCE_ERROR_EVENT};
 pub use registry::{validate_topic_name, MAX_TOPIC_LEN};
 pub use revision::Revision;
+pub use scope::Access;
 pub use state_sync::{StateSync, DEFAULT_MAX_PAYLOAD_BYTES};
 pub use typed::{Topic, TopicKey, TopicType, TypedSnapshot};
 
+use invalidation::Delivery;
 use persistence::saver::{Persister, Settings};
 use topic::Schema;
 
@@ -140,6 +150,7 @@ pub struct Builder {
     max_payload_bytes: usize,
     #[cfg(feature = "typescript")]
     typescript: typescript::Registry,
+    broadcast: Broadcast,
     stop_on_signals: bool,
 }
 
@@ -156,6 +167,7 @@ impl Default for Builder {
             max_payload_bytes: DEFAULT_MAX_PAYLOAD_BYTES,
             #[cfg(feature = "typescript")]
             typescript: typescript::Registry::default(),
+            broadcast: Broadcast::default(),
             stop_on_signals: true,
         }
     }
@@ -438,6 +450,34 @@ impl Builder {
         self
     }
 
+    /// When to emit the broadcast events besides delivering to subscribed
+    /// windows. Defaults to [`Broadcast::WhileUnscoped`]: clients written for
+    /// `@statesync/core`, which listen to [`INVALIDATION_EVENT`], keep
+    /// working until a capability uses a state-sync scope.
+    ///
+    /// [`Broadcast::Always`] keeps the event on with scopes in use, for such
+    /// clients; it tells every window that may listen to events the name and
+    /// revision of every topic that changes (never its data).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tauri_plugin_state_sync::Broadcast;
+    /// # fn app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    /// builder.plugin(
+    ///     tauri_plugin_state_sync::Builder::new()
+    ///         .topic("settings", serde_json::json!({}))
+    ///         .broadcast(Broadcast::Always)
+    ///         .build(),
+    /// )
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn broadcast(mut self, broadcast: Broadcast) -> Self {
+        self.broadcast = broadcast;
+        self
+    }
+
     /// Whether SIGINT (Ctrl+C) and SIGTERM stop the app as a clean exit.
     /// Defaults to `true`; only Unix has these signals.
     ///
@@ -476,7 +516,9 @@ impl Builder {
                 commands::set,
                 commands::snapshot,
                 commands::snapshots,
+                commands::subscribe,
                 commands::topics,
+                commands::unsubscribe,
             ])
             .setup(move |app, _api| {
                 let stop_on_signals = self.stop_on_signals;
@@ -487,12 +529,37 @@ impl Builder {
                 }
                 Ok(())
             })
-            .on_event(|app, event| {
-                if let RunEvent::Exit = event {
+            .on_webview_ready(|webview| {
+                if let Some(sync) = webview.try_state::<StateSync<R>>() {
+                    sync.delivery().refresh(&webview);
+                }
+            })
+            .on_page_load(|webview, payload| {
+                // A page that starts loading (a reload or a navigation) holds
+                // none of the old page's channels, and may have another origin.
+                if payload.event() == tauri::webview::PageLoadEvent::Started {
+                    if let Some(sync) = webview.try_state::<StateSync<R>>() {
+                        sync.delivery().subscribers.forget_webview(webview.label());
+                        sync.delivery().refresh(webview);
+                    }
+                }
+            })
+            .on_event(|app, event| match event {
+                RunEvent::Exit => {
                     if let Some(sync) = app.try_state::<StateSync<R>>() {
                         sync.flush_on_exit();
                     }
                 }
+                RunEvent::WindowEvent {
+                    label,
+                    event: WindowEvent::Destroyed,
+                    ..
+                } => {
+                    if let Some(sync) = app.try_state::<StateSync<R>>() {
+                        sync.delivery().subscribers.forget_window(label);
+                    }
+                }
+                _ => {}
             })
             .build()
     }
@@ -510,8 +577,10 @@ impl Builder {
             max_payload_bytes,
             #[cfg(feature = "typescript")]
             typescript: _,
+            broadcast,
             stop_on_signals: _,
         } = self;
+        let delivery = Arc::new(Delivery::new(broadcast));
         for declared in &mut topics {
             validate_topic_name(&declared.name)?;
             if let Some(options) = persist.remove(&declared.name) {
@@ -534,8 +603,9 @@ impl Builder {
             debounce: save_debounce,
             max_wait: save_max_wait,
             hook: on_persistence_error,
+            delivery: delivery.clone(),
         });
-        let sync = StateSync::new(app.clone(), max_payload_bytes, persister);
+        let sync = StateSync::new(app.clone(), max_payload_bytes, persister, delivery);
         for declared in topics {
             sync.declare(&declared.name, declared.initial?, declared.schema, declared.persistence, false)?;
         }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::Revision;
+use crate::{PersistenceError, Revision};
 
 /// The name of the event emitted after every change to a topic.
 pub const INVALIDATION_EVENT: &str = "state-sync://invalidate";
@@ -64,6 +64,21 @@ pub struct Invalidation {
     pub revision: Revision,
     /// Who made the change: the label of the writing webview, or [`RUST_SOURCE_ID`].
     pub source_id: String,
+}
+
+/// One message on a webview's subscription channel (see the `subscribe`
+/// command), tagged by `type`.
+///
+/// `{ "type": "invalidate", "topic": ..., "revision": ..., "sourceId": ... }`
+/// or `{ "type": "persistenceError", "topic": ..., "kind": ..., ... }`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum ChannelMessage {
+    /// The subscribed topic changed: the payload of [`INVALIDATION_EVENT`].
+    Invalidate(Invalidation),
+    /// The subscribed topic could not be loaded or saved.
+    PersistenceError(PersistenceError),
 }
 
 /// What a write did.

@@ -4,12 +4,13 @@ use std::sync::Arc;
 
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
-use tauri::{AppHandle, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 use tokio::sync::watch;
 
 use crate::{
     actions::{self, Run},
-    depth, invalidation,
+    depth,
+    invalidation::Delivery,
     persistence::{
         saver::{PersistedTopic, Persister},
         Persistence, PersistenceError,
@@ -37,9 +38,13 @@ pub(crate) enum Change {
 /// Obtain it with [`crate::StateSyncExt::state_sync`]. Cloning is cheap and
 /// yields a handle to the same topics.
 ///
-/// Every write that changes a topic bumps its revision by one and emits
-/// [`crate::INVALIDATION_EVENT`] with `sourceId` [`crate::RUST_SOURCE_ID`]
-/// (or the writing window's label, for writes that come through commands).
+/// Every write that changes a topic bumps its revision by one and announces
+/// `{ topic, revision, sourceId }`, with `sourceId` [`crate::RUST_SOURCE_ID`]
+/// (or the writing window's label, for writes that come through commands),
+/// to the windows subscribed to the topic that may read it, and as
+/// [`crate::INVALIDATION_EVENT`] while [`crate::Broadcast`] says so.
+///
+/// Rust code reads and writes every topic: scopes apply to windows only.
 pub struct StateSync<R: Runtime> {
     inner: Arc<Inner<R>>,
 }
@@ -48,6 +53,7 @@ struct Inner<R: Runtime> {
     app: AppHandle<R>,
     registry: Registry,
     persister: Arc<Persister>,
+    delivery: Arc<Delivery>,
     max_payload_bytes: usize,
 }
 
@@ -69,12 +75,18 @@ impl<R: Runtime> std::fmt::Debug for StateSync<R> {
 }
 
 impl<R: Runtime> StateSync<R> {
-    pub(crate) fn new(app: AppHandle<R>, max_payload_bytes: usize, persister: Persister) -> Self {
+    pub(crate) fn new(
+        app: AppHandle<R>,
+        max_payload_bytes: usize,
+        persister: Persister,
+        delivery: Arc<Delivery>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 app,
                 registry: Registry::default(),
                 persister: Arc::new(persister),
+                delivery,
                 max_payload_bytes,
             }),
         }
@@ -424,6 +436,47 @@ impl<R: Runtime> StateSync<R> {
         self.inner.persister.problems()
     }
 
+    /// The labels of the webviews that receive the changes of `topic`: those
+    /// subscribed to it whose read scope permits it. Sorted.
+    pub fn readers_of(&self, topic: &str) -> Vec<String> {
+        self.inner.delivery.subscribers.readers_of(topic)
+    }
+
+    /// Re-reads, for every open webview window, which topics it may read, and
+    /// applies that to delivery at once.
+    ///
+    /// Tauri tells plugins nothing when capabilities change at run time.
+    /// Every read command a window makes compares the scope Tauri resolves for
+    /// it with the cached one and refreshes on a difference; call this right
+    /// after `Manager::add_capability` (Tauri's `dynamic-acl` feature) so that a
+    /// narrowed scope stops delivery before the window's next command.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use tauri::{ipc::CapabilityBuilder, Manager};
+    /// use tauri_plugin_state_sync::StateSyncExt;
+    /// # fn restrict<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<()> {
+    /// // From now on the window `side` may no longer read `todos/private`.
+    /// app.add_capability(
+    ///     CapabilityBuilder::new("side-no-private")
+    ///         .window("side")
+    ///         .permission_scoped("state-sync:read", vec![], vec![json!({ "topic": "todos/private" })]),
+    /// )?;
+    /// app.state_sync().refresh_scopes();
+    /// # Ok(()) }
+    /// ```
+    pub fn refresh_scopes(&self) {
+        for window in self.inner.app.webview_windows().into_values() {
+            self.inner.delivery.refresh(window.as_ref());
+        }
+    }
+
+    pub(crate) fn delivery(&self) -> &Delivery {
+        &self.inner.delivery
+    }
+
     /// The configured limit on one write from a window, in bytes.
     pub fn max_payload_bytes(&self) -> usize {
         self.inner.max_payload_bytes
@@ -629,7 +682,7 @@ impl<R: Runtime> StateSync<R> {
     }
 
     fn announce(&self, topic: &str, revision: Revision, source: &Source) {
-        invalidation::announce(
+        self.inner.delivery.announce(
             &self.inner.app,
             &Invalidation {
                 topic: topic.to_owned(),

@@ -257,6 +257,34 @@ fn topics_flush_and_persistence_errors_refuse_unknown_arguments() {
     }
 }
 
+/// Merging issue 11 into issue 9: `subscribe` and `unsubscribe` came with
+/// issue 9 and must keep issue 11's argument rules, like every command.
+#[test]
+fn subscribe_and_unsubscribe_refuse_unknown_array_and_over_deep_arguments() {
+    use tauri_plugin_state_sync::MAX_DEPTH;
+
+    let harness = settings_app();
+    let main = harness.window("main", &["state-sync:default"]);
+    let channel = "__CHANNEL__:1";
+    let deep = common::nested(MAX_DEPTH + 1);
+    for (command, args, code) in [
+        ("subscribe", json!({"topic": "settings", "channel": channel, "since": "0"}), "INVALID_ARGUMENT"),
+        ("unsubscribe", json!({"id": 1, "topic": "settings"}), "INVALID_ARGUMENT"),
+        ("subscribe", json!(["settings", channel]), "INVALID_ARGUMENT"),
+        ("unsubscribe", json!([1]), "INVALID_ARGUMENT"),
+        ("subscribe", json!({"topic": deep, "channel": channel}), "TOO_DEEP"),
+        ("unsubscribe", json!({"id": deep}), "TOO_DEEP"),
+    ] {
+        let err = harness.invoke(&main, command, args.clone()).expect_err(command);
+        assert_eq!(err["code"], code, "{command} {args}: {err}");
+    }
+    harness.app.state_sync().patch("settings", json!({"theme": "dark"})).unwrap();
+    assert!(harness.received("main").is_empty(), "a refused subscribe delivered");
+    harness.subscribe(&main, "settings").unwrap();
+    harness.app.state_sync().patch("settings", json!({"theme": "light"})).unwrap();
+    assert_eq!(harness.received("main").len(), 1, "the well-formed subscribe delivers");
+}
+
 /// Found while writing the command-argument fuzz target: serde reads a
 /// struct from an array by position, so `["settings", 1]` was a `set`.
 #[test]

@@ -14,7 +14,7 @@ export default defineConfig({
     target: 'safari16',
     rollupOptions: {
       input: Object.fromEntries(
-        ['index', 'zustand', 'svelte', 'viewer', 'bench'].map((page) => [page, resolve(import.meta.dirname, `${page}.html`)]),
+        ['index', 'zustand', 'svelte', 'viewer', 'restricted', 'bench'].map((page) => [page, resolve(import.meta.dirname, `${page}.html`)]),
       ),
     },
   },

@@ -56,6 +56,8 @@ export interface ErrorDetails {
   ACTION_PANICKED: { topic: string; action: string }
   PERSISTENCE_FAILED: { topic?: string }
   TYPE_EXPORT_FAILED: Record<string, never>
+  TOPIC_FORBIDDEN: { topic: string; access: 'read' | 'write' }
+  INVALID_SCOPE: { pattern: string }
   FORBIDDEN: { cause: string }
   PLUGIN_MISSING: { cause: string }
   IPC: { cause?: unknown }

@@ -31,8 +31,8 @@ export type { RevisionSyncHandle, RevisionSyncOptions, SnapshotApplier } from '.
 export { StateSyncError, isStateSyncError, toStateSyncError } from './errors'
 export type { ErrorDetails, StateSyncErrorCode } from './errors'
 export { INVALIDATION_EVENT, RUST_SOURCE_ID, isNewer, isRevision, mergePatch } from './protocol'
-export type { ActionOutcome, Invalidation, MergePatch, Revision, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome } from './protocol'
-export { act, command, getSnapshot, getSnapshots, listTopics, onInvalidate, tauri, write } from './tauri'
+export type { ActionOutcome, ChannelMessage, Invalidation, MergePatch, Revision, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome } from './protocol'
+export { act, command, getSnapshot, getSnapshots, listTopics, onInvalidate, subscribeTopic, tauri, write } from './tauri'
 export type { Transport } from './tauri'
 export { PERSISTENCE_ERROR_EVENT, flush, onPersistenceError, persistenceErrors } from './persistence'
 export type { PersistenceError } from './persistence'
@@ -40,8 +40,8 @@ export type { RetryOptions } from './retry'
 export type { Throttling } from './throttle'
 
 /**
- * An {@link InvalidationSubscriber} for one topic over the plugin's shared
- * Tauri event listener (the counterpart of `@statesync/tauri`'s subscriber).
+ * An {@link InvalidationSubscriber} for one topic over the plugin's
+ * subscription channel (the counterpart of `@statesync/tauri`'s subscriber).
  *
  * @example
  * const subscriber = createTauriSubscriber('settings')

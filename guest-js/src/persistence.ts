@@ -6,7 +6,7 @@
  */
 import { listen } from '@tauri-apps/api/event'
 import { toStateSyncError } from './errors'
-import { command } from './tauri'
+import { command, subscribeTopic } from './tauri'
 
 /**
  * The event the plugin emits when a persisted topic cannot be loaded or saved.
@@ -55,10 +55,32 @@ export const persistenceErrors = (): Promise<PersistenceError[]> => command('per
  * Calls `handler` with every persistence problem from now on; resolves with
  * the function that stops listening.
  *
+ * Without `topics` it listens to the broadcast {@link PERSISTENCE_ERROR_EVENT},
+ * which the plugin emits only while no capability uses state-sync scopes.
+ * With `topics` it subscribes to each of them (the window must be allowed to
+ * read them) and hears their problems on the subscription channels, scopes or
+ * not.
+ *
  * @example
  * const off = await onPersistenceError((p) => showBanner(p.message))
+ * const offSettings = await onPersistenceError((p) => showBanner(p.message), ['settings'])
  */
-export function onPersistenceError(handler: (problem: PersistenceError) => void): Promise<() => void> {
+export function onPersistenceError(
+  handler: (problem: PersistenceError) => void,
+  topics?: string[],
+): Promise<() => void> {
+  if (topics) {
+    const subscriptions = topics.map((topic) =>
+      subscribeTopic(topic, ({ type, ...problem }) => type == 'persistenceError' && handler(problem as PersistenceError)),
+    )
+    return Promise.all(subscriptions).then(
+      (offs) => () => offs.forEach((off) => off()),
+      (e: unknown) => {
+        for (const s of subscriptions) s.then((off) => off(), () => {})
+        throw e
+      },
+    )
+  }
   return listen<PersistenceError>(PERSISTENCE_ERROR_EVENT, ({ payload }) => handler(payload)).catch((e: unknown) => {
     throw toStateSyncError(e)
   })

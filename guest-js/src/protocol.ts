@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { PersistenceError } from './persistence'
 
 /**
  * A revision: the canonical decimal form of a `u64`, as a string.
@@ -71,6 +72,17 @@ export interface Invalidation {
 }
 
 /**
+ * One message on a window's subscription channel (see the `subscribe`
+ * command), tagged by `type`.
+ *
+ * @example
+ * const m: ChannelMessage = { type: 'invalidate', topic: 'settings', revision: '3', sourceId: 'main' }
+ */
+export type ChannelMessage =
+  | ({ type: 'invalidate' } & Invalidation)
+  | ({ type: 'persistenceError' } & PersistenceError)
+
+/**
  * What a `set` or `patch` did. See "The write outcome" in `docs/protocol.md`.
  *
  * @example
@@ -112,7 +124,9 @@ export type MergePatch<T> = T extends readonly unknown[]
     : T
 
 /**
- * The name of the event the plugin emits after every change.
+ * The name of the event the plugin broadcasts after every change, while no
+ * capability uses state-sync scopes (or when the app keeps it on). The
+ * Tauri transport does not use it: it subscribes through channels.
  *
  * @example
  * import { listen } from '@tauri-apps/api/event'

@@ -1,14 +1,13 @@
 /**
- * The Tauri transport: the plugin's commands, and one shared event listener
- * for all topics.
+ * The Tauri transport: the plugin's commands, and one subscription channel
+ * per topic.
  *
  * @module
  */
-import { invoke } from '@tauri-apps/api/core'
-import { listen, type UnlistenFn } from '@tauri-apps/api/event'
+import { Channel, invoke } from '@tauri-apps/api/core'
 import { toStateSyncError } from './errors'
-import { INVALIDATION_EVENT, noop } from './protocol'
-import type { ActionOutcome, Invalidation, Revision, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome } from './protocol'
+import { noop } from './protocol'
+import type { ActionOutcome, ChannelMessage, Invalidation, Revision, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome } from './protocol'
 
 /**
  * What {@link topic} needs from the other side: invalidations, snapshots and
@@ -40,40 +39,53 @@ export const command = <R>(name: string, args: Record<string, unknown>): Promise
     throw toStateSyncError(e)
   })
 
-const handlers = new Map<string, Set<(event: Invalidation) => void>>()
-let listening: Promise<UnlistenFn> | undefined
+/**
+ * Subscribes to everything the plugin sends about `topic` (`subscribe`
+ * command): it checks the window's read scope, and rejects with
+ * `TOPIC_FORBIDDEN` if the window may not read the topic. Messages come on a
+ * Tauri `Channel` that reaches this window alone. Resolves, once subscribed,
+ * with the function that unsubscribes.
+ *
+ * @example
+ * const off = await subscribeTopic('settings', (m) => m.type === 'invalidate' && console.log(m.revision))
+ */
+export const subscribeTopic = (topic: string, onMessage: (message: ChannelMessage) => void): Promise<() => void> =>
+  command<number>('subscribe', { topic, channel: new Channel(onMessage) }).then(
+    (id) => () => void command('unsubscribe', { id }).catch(noop),
+  )
+
+/** Each subscribed topic's handlers, and its subscription. */
+const topics = new Map<string, [Set<(event: Invalidation) => void>, Promise<() => void>]>()
 
 /**
- * Calls `handler` with every invalidation of `topic`, and with every event
- * that names no topic (so that the engine reports it). All topics share one
- * Tauri listener, acquired with the first subscriber and released with the
- * last. Resolves, with the unsubscribe function, once events are flowing.
+ * Calls `handler` with every invalidation of `topic`, and with every other
+ * message on its channel except persistence problems (so that the engine
+ * reports one that breaks the protocol). The handlers of a topic share one
+ * subscription, made with the first and released with the last. Resolves,
+ * with the unsubscribe function, once events are flowing.
  *
  * @example
  * const off = await onInvalidate('settings', (e) => console.log(e.revision, e.sourceId))
  * off()
  */
 export function onInvalidate(topic: string, handler: (event: Invalidation) => void): Promise<() => void> {
-  const set = handlers.get(topic) ?? new Set()
-  handlers.set(topic, set.add(handler))
-  const acquired = (listening ??= listen<Invalidation>(INVALIDATION_EVENT, ({ payload }) => {
-    const name = payload?.topic
-    // An event that names no topic breaks the protocol: every topic's engine hears and reports it.
-    for (const subscribers of typeof name == 'string' && name ? [handlers.get(name)] : handlers.values())
-      subscribers?.forEach((h) => h(payload))
-  }))
+  let entry = topics.get(topic)
+  if (!entry) {
+    const set = new Set<(event: Invalidation) => void>()
+    const deliver = (m: ChannelMessage) => m?.type != 'persistenceError' && set.forEach((h) => h(m as Invalidation))
+    topics.set(topic, (entry = [set, subscribeTopic(topic, deliver)]))
+  }
+  const [set, acquired] = entry
+  set.add(handler)
   const off = () => {
     // `delete` is false on a second call, which makes `off` idempotent.
-    if (set.delete(handler) && !set.size && handlers.delete(topic) && !handlers.size) {
-      listening?.then((unlisten) => unlisten(), noop)
-      listening = undefined
-    }
+    if (set.delete(handler) && !set.size && topics.delete(topic)) acquired.then((unsubscribe) => unsubscribe(), noop)
   }
   return acquired.then(
     () => off,
     (e: unknown) => {
       off()
-      throw toStateSyncError(e)
+      throw e
     },
   )
 }
@@ -131,7 +143,7 @@ export const getSnapshots = (topics: string[]): Promise<TopicSnapshot[]> => comm
 export const listTopics = (): Promise<TopicInfo[]> => command('topics', {})
 
 /**
- * The {@link Transport} over the plugin's commands and its shared event listener;
+ * The {@link Transport} over the plugin's commands and its subscription channels;
  * the default of {@link topic}.
  *
  * @example

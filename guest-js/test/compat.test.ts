@@ -1,7 +1,6 @@
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks'
-import { emit } from '@tauri-apps/api/event'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createRevisionSync, createTauriProvider, createTauriSubscriber, INVALIDATION_EVENT } from '../src/index'
+import { createRevisionSync, createTauriProvider, createTauriSubscriber } from '../src/index'
 import type { Snapshot } from '../src/protocol'
 import { Backend } from './support/backend'
 import { deferred, flush, manual } from './support/manual'
@@ -137,7 +136,7 @@ describe('createRevisionSync (the @statesync/core API)', () => {
 
   it('migrates a Tauri app by changing an import: the Tauri subscriber and provider talk to the plugin', async () => {
     const backend = new Backend({ settings: { theme: 'light' } })
-    backend.emit = (event) => void emit(INVALIDATION_EVENT, event)
+    backend.emit = (event) => backend.deliver(event)
     mockIPC((cmd, args) => backend.handle('main', cmd, args as Record<string, unknown>), { shouldMockEvents: true })
     let data: unknown
     const sync = createRevisionSync<{ theme: string }>({

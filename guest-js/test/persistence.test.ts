@@ -50,4 +50,35 @@ describe('persistence from the window', () => {
     await emit(PERSISTENCE_ERROR_EVENT, { ...problem, topic: 'todos' })
     expect(heard).toEqual([problem])
   })
+
+  it('onPersistenceError with topics hears their problems on the subscription channels, and unsubscribes when turned off', async () => {
+    const channels = new Map<number, { topic: string; channel: { id: number } }>()
+    const calls: string[] = []
+    mockIPC((cmd, args) => {
+      const a = args as { topic: string; channel: { id: number }; id: number }
+      calls.push(cmd)
+      if (cmd === 'plugin:state-sync|subscribe') {
+        if (a.topic === 'secret') throw { code: 'TOPIC_FORBIDDEN', message: 'no', topic: 'secret', access: 'read' }
+        channels.set(channels.size + 1, { topic: a.topic, channel: a.channel })
+        return channels.size
+      }
+      return null
+    })
+    const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback(id: number, data: unknown): void } })
+      .__TAURI_INTERNALS__
+    const send = (topic: string, message: unknown, index: number) => {
+      for (const c of channels.values()) if (c.topic === topic) internals.runCallback(c.channel.id, { message, index })
+    }
+    const heard: PersistenceError[] = []
+    const off = await onPersistenceError((p) => heard.push(p), ['settings'])
+    send('settings', { type: 'invalidate', topic: 'settings', revision: '1', sourceId: '@rust' }, 0)
+    send('settings', { type: 'persistenceError', ...problem }, 1)
+    expect(heard).toEqual([problem])
+    off()
+    await new Promise((r) => setTimeout(r, 0))
+    expect(calls).toEqual(['plugin:state-sync|subscribe', 'plugin:state-sync|unsubscribe'])
+    await expect(onPersistenceError(() => {}, ['settings', 'secret'])).rejects.toMatchObject({ code: 'TOPIC_FORBIDDEN' })
+    await new Promise((r) => setTimeout(r, 0))
+    expect(calls.filter((c) => c.endsWith('|unsubscribe'))).toHaveLength(2) // the one that succeeded is released
+  })
 })

@@ -1,8 +1,8 @@
 // The Tauri transport against @tauri-apps/api's mockIPC with events mocked:
-// the real command names (`plugin:state-sync|*`) and the real event name
-// (`state-sync://invalidate`), answered by an in-memory model of the plugin.
+// the real command names (`plugin:state-sync|*`), answered by an in-memory
+// model of the plugin that delivers changes on the subscription channels the
+// way the plugin's Rust channels do.
 import { clearMocks, mockIPC, mockWindows } from '@tauri-apps/api/mocks'
-import { emit } from '@tauri-apps/api/event'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type * as Api from '../src/index'
 import { Backend } from './support/backend'
@@ -11,11 +11,15 @@ import { denied, notGranted, unregistered } from './support/tauri-refusals'
 let api: typeof Api
 let backend: Backend
 let commands: { cmd: string; args: Record<string, unknown> }[]
+/** The `subscribe` and `unsubscribe` calls, kept apart from `commands`. */
+let subscriptionCalls: { cmd: string; args: Record<string, unknown> }[]
 let eventCalls: string[]
 /** When the plugin's event reaches the window relative to the write's answer. */
 let echo: 'before-outcome' | 'after-outcome'
 /** Tauri's answer to a command it refuses before the plugin sees it (see support/tauri-refusals). */
 let refuse: ((command: string) => string | undefined) | undefined
+/** A topic the window's read scope does not permit. */
+let forbidden: string | undefined
 
 beforeEach(async () => {
   vi.resetModules() // a fresh shared listener per test
@@ -23,18 +27,23 @@ beforeEach(async () => {
   backend = new Backend({ settings: { theme: 'light', lang: 'en' }, counter: 0 })
   backend.typed('prefs', { volume: 5, muted: false }, (d) => ({ muted: false, ...(d as object) }))
   commands = []
+  subscriptionCalls = []
   eventCalls = []
   echo = 'before-outcome'
   refuse = undefined
+  forbidden = undefined
   mockWindows('main')
   const pending: Promise<unknown>[] = []
   backend.emit = (event) => {
-    if (echo === 'after-outcome') setTimeout(() => void emit(api.INVALIDATION_EVENT, event), 1)
-    else pending.push(emit(api.INVALIDATION_EVENT, event))
+    if (echo === 'after-outcome') setTimeout(() => backend.deliver(event), 1)
+    else pending.push(Promise.resolve().then(() => backend.deliver(event)))
   }
   mockIPC(
     async (cmd, args) => {
-      commands.push({ cmd, args: args as Record<string, unknown> })
+      const call = { cmd, args: args as Record<string, unknown> }
+      ;(/subscribe$/.test(cmd) ? subscriptionCalls : commands).push(call)
+      if (cmd.endsWith('|subscribe') && call.args.topic === forbidden)
+        throw { code: 'TOPIC_FORBIDDEN', message: 'reading of topic is not allowed for this window', topic: forbidden, access: 'read' }
       const refusal = refuse?.(cmd.slice(cmd.indexOf('|') + 1))
       if (refusal) throw refusal
       const answer = backend.handle('main', cmd, args as Record<string, unknown>)
@@ -73,11 +82,14 @@ function raceFirstSet() {
 }
 
 describe('Tauri transport', () => {
-  it('hydrates with plugin:state-sync|snapshot and follows state-sync://invalidate', async () => {
+  it('subscribes through a channel, hydrates with plugin:state-sync|snapshot and follows what the channel delivers', async () => {
     const settings = api.topic<{ theme: string; lang: string }>('settings', quiet)
     await settings.ready
     expect(settings.get()).toEqual({ revision: '0', data: { theme: 'light', lang: 'en' } })
     expect(commands[0]).toEqual({ cmd: 'plugin:state-sync|snapshot', args: { topic: 'settings' } })
+    expect(subscriptionCalls).toEqual([
+      { cmd: 'plugin:state-sync|subscribe', args: { topic: 'settings', channel: expect.objectContaining({ id: expect.any(Number) }) } },
+    ])
     const seen: string[] = []
     settings.subscribe(({ revision }) => seen.push(revision))
     backend.rust('settings', { theme: 'dark', lang: 'en' })
@@ -87,27 +99,34 @@ describe('Tauri transport', () => {
     settings.stop()
   })
 
-  it('all topics share one Tauri listener, acquired with the first subscriber and released with the last', async () => {
+  it('each topic has one subscription, made with its first handler and released with its last', async () => {
     const a = api.topic('settings', quiet)
     const b = api.topic('counter', quiet)
-    await Promise.all([a.ready, b.ready])
-    expect(eventCalls.filter((c) => c === 'plugin:event|listen')).toHaveLength(1)
+    const b2 = api.topic('counter', quiet)
+    await Promise.all([a.ready, b.ready, b2.ready])
+    const made = () => subscriptionCalls.filter((c) => c.cmd.endsWith('|subscribe')).map((c) => c.args.topic)
+    const released = () => subscriptionCalls.filter((c) => c.cmd.endsWith('|unsubscribe')).length
+    expect(made()).toEqual(['settings', 'counter'])
     a.stop()
     await settle()
-    expect(eventCalls.filter((c) => c === 'plugin:event|unlisten')).toHaveLength(0)
+    expect(released()).toBe(1)
+    b.stop()
     backend.rust('counter', 5)
     await settle()
-    expect(b.get()?.data).toBe(5)
-    b.stop()
+    expect(b2.get()?.data).toBe(5)
+    expect(released()).toBe(1)
+    b2.stop()
     await settle()
-    expect(eventCalls.filter((c) => c === 'plugin:event|unlisten')).toHaveLength(1)
+    expect(released()).toBe(2)
+    expect(backend.subscriptions.size).toBe(0)
     const c = api.topic('counter', quiet)
     await c.ready
-    expect(eventCalls.filter((c) => c === 'plugin:event|listen')).toHaveLength(2)
+    expect(made()).toEqual(['settings', 'counter', 'counter'])
+    expect(eventCalls).toEqual([]) // no Tauri event listener at all
     c.stop()
   })
 
-  it('calling an unsubscribe twice does not release the listener another subscriber still needs', async () => {
+  it('calling an unsubscribe twice does not release the subscription another handler still needs', async () => {
     const seen: string[] = []
     const offA = await api.onInvalidate('counter', () => seen.push('a'))
     const offB = await api.onInvalidate('counter', (e) => seen.push('b' + e.revision))
@@ -116,10 +135,26 @@ describe('Tauri transport', () => {
     backend.rust('counter', 1)
     await settle()
     expect(seen).toEqual(['b1'])
-    expect(eventCalls.filter((c) => c === 'plugin:event|unlisten')).toHaveLength(0)
+    expect(subscriptionCalls.filter((c) => c.cmd.endsWith('|unsubscribe'))).toHaveLength(0)
     offB()
     await settle()
-    expect(eventCalls.filter((c) => c === 'plugin:event|unlisten')).toHaveLength(1)
+    expect(subscriptionCalls.filter((c) => c.cmd.endsWith('|unsubscribe'))).toEqual([
+      { cmd: 'plugin:state-sync|unsubscribe', args: { id: 1 } },
+    ])
+  })
+
+  it('a topic the window may not read rejects ready with TOPIC_FORBIDDEN, reported in the subscribe phase, and fetches nothing', async () => {
+    forbidden = 'counter'
+    const onError = vi.fn()
+    const counter = api.topic<number>('counter', { onError, resyncOnFocus: false })
+    await expect(counter.ready).rejects.toMatchObject({ code: 'TOPIC_FORBIDDEN', details: { topic: 'counter', access: 'read' } })
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ phase: 'subscribe', topic: 'counter' }))
+    expect(snapshotsFetched()).toBe(0)
+    // The failed subscription leaves nothing behind: another topic still works.
+    const settings = api.topic('settings', quiet)
+    await settings.ready
+    counter.stop()
+    settings.stop()
   })
 
   it('an event for one topic does not fetch the others', async () => {
@@ -162,21 +197,23 @@ describe('Tauri transport', () => {
       code: 'PLUGIN_MISSING',
       message: "add .plugin(tauri_plugin_state_sync::init()) to the app's tauri::Builder",
     })
-    expect(snapshotsFetched()).toBe(1)
+    // The subscription is refused first, once, and nothing is fetched after it.
+    expect(subscriptionCalls).toHaveLength(1)
+    expect(snapshotsFetched()).toBe(0)
     settings.stop()
   })
 
-  it('regression: events with no topic or a non-string topic are reported through the logger in the protocol phase', async () => {
+  it('regression: channel messages with no topic or a non-string topic are reported through the logger in the protocol phase', async () => {
     const logged: { message: string; context: { phase: string; topic: string; error: { code: string } } }[] = []
     const logger = { error: (message: string, context?: unknown) => void logged.push({ message, context: context as never }) }
     const a = api.topic('settings', { logger, resyncOnFocus: false })
     const b = api.topic('counter', { logger, resyncOnFocus: false })
     await Promise.all([a.ready, b.ready])
     for (const payload of [{ revision: '5', sourceId: '@rust' }, { topic: 7, revision: '5' }, { topic: '', revision: '5' }, null])
-      await emit(api.INVALIDATION_EVENT, payload)
+      backend.send(payload)
     await settle()
     const seen = logged.map(({ message, context }) => [message, context.topic, context.error.code])
-    expect(seen).toHaveLength(8) // four events, each reported by both topics
+    expect(seen).toHaveLength(8) // four messages on each topic's channel, each reported by its topic
     expect(new Set(seen.map((s) => s.join(' ')))).toEqual(
       new Set(['state-sync: protocol settings PROTOCOL', 'state-sync: protocol counter PROTOCOL']),
     )

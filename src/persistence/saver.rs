@@ -34,7 +34,7 @@ use super::{
     problems::Problems,
     Persistence, PersistenceError, ProblemKind,
 };
-use crate::{models::Snapshot, topic::TopicCell, Error, Result, Revision};
+use crate::{invalidation::Delivery, models::Snapshot, topic::TopicCell, Error, Result, Revision};
 
 /// Called with every persistence problem, in addition to the log and the event.
 pub(crate) type Hook = Arc<dyn Fn(&PersistenceError) + Send + Sync>;
@@ -47,6 +47,8 @@ pub(crate) struct Settings {
     pub(crate) debounce: Duration,
     pub(crate) max_wait: Duration,
     pub(crate) hook: Option<Hook>,
+    /// Where problems are announced to windows.
+    pub(crate) delivery: Arc<Delivery>,
 }
 
 /// What is on disk for one topic.
@@ -263,7 +265,7 @@ impl Persister {
         if let Some(hook) = &self.settings.hook {
             hook(&problem);
         }
-        crate::invalidation::announce_problem(app, &problem);
+        self.settings.delivery.announce_problem(app, &problem);
         self.problems.keep(problem);
     }
 }
@@ -325,6 +327,7 @@ mod tests {
             debounce: Duration::from_secs(60),
             max_wait: Duration::from_secs(60),
             hook: None,
+            delivery: Arc::new(Delivery::new(crate::Broadcast::default())),
         }));
         let start = persister.load(app.handle(), "t", Persistence::new(), json!(0), None).unwrap();
         let file = Arc::downgrade(&start.file);

@@ -34,6 +34,17 @@ async function converged(labels, topic, predicate = () => true) {
   }
 }
 
+/** Clicks `open-<kind>` in window `from`, waits until the new window has hydrated, and returns its label. */
+async function openWindow(from, kind) {
+  await app.click(from, `open-${kind}`)
+  const label = await waitUntil(`the new ${kind} window`, 20_000, async () => {
+    await app.refreshHandles()
+    return app.labels().find((l) => l.startsWith(`${kind}-`))
+  })
+  await app.waitHydrated(label)
+  return label
+}
+
 /** The revision a window shows on screen for `topic`. */
 const shownRevision = (label, topic) => app.text(label, `rev-${topic}`)
 
@@ -81,12 +92,7 @@ describe('the demo app', () => {
     const todos = await converged(windows, 'todos', (t) => Object.values(t).some((x) => x.title === 'water the plants'))
     const counter = await converged(windows, 'counter', (c) => c.value === 5)
     const settings = (await app.state('main')).settings
-    await app.click('svelte', 'open-zustand')
-    const opened = await waitUntil('the new window', 20_000, async () => {
-      await app.refreshHandles()
-      return app.labels().find((l) => l.startsWith('zustand-'))
-    })
-    await app.waitHydrated(opened)
+    const opened = await openWindow('svelte', 'zustand')
     const state = await app.state(opened)
     assert.deepEqual(state.counter, counter, 'the counter at its current revision')
     assert.deepEqual(state.settings, settings, 'the settings at their current revision')
@@ -146,12 +152,7 @@ describe('the demo app', () => {
 
   test('a read-only window shows the topics and its writes are refused with a clear error', async () => {
     app = await startApp(dataDir())
-    await app.click('main', 'open-viewer')
-    const viewer = await waitUntil('the viewer window', 20_000, async () => {
-      await app.refreshHandles()
-      return app.labels().find((l) => l.startsWith('viewer-'))
-    })
-    await app.waitHydrated(viewer)
+    const viewer = await openWindow('main', 'viewer')
     const before = await converged([...windows, viewer], 'settings')
     await app.click(viewer, 'try-theme')
     const error = await waitUntil('the refusal to show', 10_000, async () => {
@@ -162,4 +163,43 @@ describe('the demo app', () => {
     const after = await app.state('main')
     assert.deepEqual(after.settings, before, 'the refused write changed nothing')
   })
+
+  test('a window restricted to the settings shows them, is refused the other topics, and hears nothing about them', async () => {
+    app = await startApp(dataDir())
+    const restricted = await openWindow('main', 'restricted')
+    const todosBefore = (await app.state('main')).todos
+
+    // It is refused what its capability does not allow, with the plugin's typed error.
+    await app.click(restricted, 'read-todos')
+    await waitUntil('the read refusal to show', 10_000, async () =>
+      (await app.text(restricted, 'errors')).includes('TOPIC_FORBIDDEN: reading of topic `todos`'),
+    )
+    await app.click(restricted, 'write-todos')
+    await waitUntil('the write refusal to show', 10_000, async () =>
+      (await app.text(restricted, 'errors')).includes('TOPIC_FORBIDDEN: writing of topic `todos`'),
+    )
+    assert.deepEqual((await app.state('main')).todos, todosBefore, 'the refused write changed nothing')
+
+    // The other windows keep writing every topic; it follows the settings only.
+    await app.type('main', 'new-todo', 'feed the cat')
+    await app.click('main', 'add-todo')
+    await app.run('zustand', 'await demo.hammer(3)')
+    await app.select('svelte', 'theme', 'dark')
+    await converged(windows, 'todos', (t) => Object.values(t).some((x) => x.title === 'feed the cat'))
+    await converged(windows, 'counter', (c) => c.value === 3)
+    const settings = await converged([...windows, restricted], 'settings', (s) => s.theme === 'dark')
+    assert.equal(await shownRevision(restricted, 'settings'), settings.revision)
+    // And its own write to the settings goes through to everyone.
+    await app.click(restricted, 'toggle-theme')
+    await converged([...windows, restricted], 'settings', (s) => s.theme === 'light')
+
+    const heard = await app.run(restricted, 'return demo.heard')
+    assert.ok(heard.length > 0, 'it heard the settings changes')
+    assert.deepEqual(
+      heard.filter((e) => e.via !== 'channel' || e.topic !== 'settings'),
+      [],
+      'nothing but the settings, and only on its own channel (no broadcast event)',
+    )
+  })
 })
+

@@ -1,7 +1,9 @@
 // An in-memory model of the Rust plugin (docs/protocol.md): topics with
 // revisions, snapshot/set/patch/topics with compare-and-set, `exact`, typed
-// normalization, actions, conflicts that carry the current data, and
-// invalidation events handed to `emit`.
+// normalization, actions, conflicts that carry the current data,
+// invalidation events handed to `emit`, and subscriptions
+// (`subscribe`/`unsubscribe`) whose channels `deliver` reaches the way the
+// plugin's channels do: through `__TAURI_INTERNALS__.runCallback`.
 import type { ActionOutcome, Invalidation, Snapshot, WriteOutcome } from '../../src/protocol'
 import { mergePatch } from '../../src/protocol'
 
@@ -20,8 +22,18 @@ const canonical = (v: unknown): string =>
 
 const fail = (code: string, details: Record<string, unknown> = {}) => ({ code, message: code.toLowerCase(), ...details })
 
+interface Subscription {
+  topic: string
+  channel: { id: number }
+  /** The index of the next message, as Tauri's Rust channel numbers them. */
+  next: number
+}
+
 export class Backend {
   readonly topics = new Map<string, Entry>()
+  /** The live subscriptions, by id. */
+  readonly subscriptions = new Map<number, Subscription>()
+  private lastSubscription = 0
   /** Every change, in commit order. */
   readonly changes: Invalidation[] = []
   /** Receives each event after a change; replace to control delivery. */
@@ -76,6 +88,19 @@ export class Backend {
     return { revision: String(e.revision), previousRevision: String(previous), exact }
   }
 
+  /** Sends `event` to every subscription of its topic, on its channel. */
+  deliver(event: Invalidation) {
+    this.send({ type: 'invalidate', ...event }, event.topic)
+  }
+
+  /** Sends `message` as it is on the channel of every subscription (of `topic` only, when given). */
+  send(message: unknown, topic?: string) {
+    const internals = (globalThis as unknown as { __TAURI_INTERNALS__: { runCallback(id: number, data: unknown): void } })
+      .__TAURI_INTERNALS__
+    for (const s of this.subscriptions.values())
+      if (topic === undefined || s.topic === topic) internals.runCallback(s.channel.id, { message, index: s.next++ })
+  }
+
   /** Runs an action as the plugin does: on the latest data, never a conflict. */
   act(source: string, topic: string, action: string, args: unknown): ActionOutcome {
     const e = this.entry(topic)
@@ -108,6 +133,12 @@ export class Backend {
         return this.write(source, args.topic as string, 'set', args.data, args.expectedRevision as string | undefined)
       case 'plugin:state-sync|patch':
         return this.write(source, args.topic as string, 'patch', args.patch, args.expectedRevision as string | undefined)
+      case 'plugin:state-sync|subscribe':
+        this.subscriptions.set(++this.lastSubscription, { topic: args.topic as string, channel: args.channel as { id: number }, next: 0 })
+        return this.lastSubscription
+      case 'plugin:state-sync|unsubscribe':
+        this.subscriptions.delete(args.id as number)
+        return null
       case 'plugin:state-sync|act':
         return this.act(source, args.topic as string, args.action as string, args.args)
       default:

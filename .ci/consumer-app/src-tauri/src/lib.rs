@@ -33,8 +33,8 @@ fn report(app: AppHandle, window: Window, progress: State<'_, Mutex<Progress>>, 
     match (window.label(), line.split(':').next().unwrap_or_default()) {
         (label, "fail") => return finish(&app, Err(format!("window {label} failed"))),
         ("second", "done") => progress.second_done = true,
-        // Refused for the reason the README gives: listening to the event.
-        ("outsider", "refused") if line.contains("FORBIDDEN") && line.contains("event.listen") => {
+        // Refused for the reason the README gives: its first call, `subscribe`.
+        ("outsider", "refused") if line.contains("FORBIDDEN") && line.contains("state-sync.subscribe") => {
             progress.outsider_refused = true
         }
         ("outsider", _) => return finish(&app, Err(format!("window outsider: {line}"))),

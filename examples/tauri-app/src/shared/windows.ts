@@ -1,13 +1,14 @@
 import { WebviewWindow } from '@tauri-apps/api/webviewWindow'
 import { reportError } from './model'
 
-export type WindowKind = 'vue' | 'zustand' | 'svelte' | 'viewer'
+export type WindowKind = 'vue' | 'zustand' | 'svelte' | 'viewer' | 'restricted'
 
 const pages: Record<WindowKind, { page: string; title: string }> = {
   vue: { page: 'index.html', title: 'Vue + Pinia' },
   zustand: { page: 'zustand.html', title: 'Zustand' },
   svelte: { page: 'svelte.html', title: 'Svelte' },
   viewer: { page: 'viewer.html', title: 'Read-only viewer' },
+  restricted: { page: 'restricted.html', title: 'Settings only' },
 }
 
 export const windowKinds = Object.keys(pages) as WindowKind[]

@@ -50,7 +50,7 @@ pub(super) struct Burst {
 pub(super) struct LargeBytes {
     /// The topic's data, as JSON.
     pub(super) state: usize,
-    /// The invalidation event's payload, as JSON.
+    /// The invalidation as sent on a window's subscription channel, as JSON.
     pub(super) event: usize,
     /// The `snapshot` command's response, as JSON.
     pub(super) snapshot: usize,
@@ -200,7 +200,7 @@ pub(super) fn print(all: &[Figures], runs: &[Run], elapsed: Duration) {
     line(String::new());
     line("## 1 MB state changed by one small key: bytes over IPC per update".into());
     line(String::new());
-    line("| receiving windows | state (JSON) | event payload | snapshot response | fetches per window and update | bytes per window and update |".into());
+    line("| receiving windows | state (JSON) | channel message | snapshot response | fetches per window and update | bytes per window and update |".into());
     line("|---|---|---|---|---|---|".into());
     for f in all {
         let b = &f.large_bytes;

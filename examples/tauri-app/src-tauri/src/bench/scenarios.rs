@@ -14,7 +14,7 @@ use std::{
 
 use serde_json::{json, Value};
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
-use tauri_plugin_state_sync::{Invalidation, StateSyncExt, RUST_SOURCE_ID};
+use tauri_plugin_state_sync::{ChannelMessage, Invalidation, StateSyncExt, RUST_SOURCE_ID};
 
 pub(super) mod contention;
 
@@ -349,11 +349,12 @@ impl Bench<'_> {
         }
         let fetches = fetch_counts(&self.ask(&self.receivers, "report")?, LARGE)?;
         let snapshot = self.app.state_sync().get(LARGE)?;
-        let event = Invalidation {
+        // What each window's subscription channel carries for the change.
+        let event = ChannelMessage::Invalidate(Invalidation {
             topic: LARGE.into(),
             revision: snapshot.revision,
             source_id: RUST_SOURCE_ID.into(),
-        };
+        });
         figures.large_bytes = LargeBytes {
             state: serde_json::to_vec(&*snapshot.data)?.len(),
             event: serde_json::to_vec(&event)?.len(),
