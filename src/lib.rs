@@ -327,10 +327,12 @@ impl Builder {
     /// Declares a typed action on the typed topic `topic`: the closure changes
     /// the data as a `T`, given an argument of type `A`.
     ///
-    /// An argument that does not deserialize into `A` is refused with
-    /// [`Error::Validation`] naming the field, and the closure does not run.
-    /// Setup fails with [`Error::TypeMismatch`] if `topic` was not declared
-    /// with [`typed_topic`](Self::typed_topic) of `T`.
+    /// An argument that does not deserialize into `A`, or that carries a key
+    /// `A` has no field for, is refused with [`Error::Validation`] naming the
+    /// field or the key, and the closure does not run (an argument type that
+    /// should keep extra keys declares a `#[serde(flatten)]` map, as a topic's
+    /// type does). Setup fails with [`Error::TypeMismatch`] if `topic` was not
+    /// declared with [`typed_topic`](Self::typed_topic) of `T`.
     ///
     /// # Examples
     ///

@@ -111,6 +111,18 @@ fn normalize_through<T: Serialize + DeserializeOwned>(
     value: &Value,
     unknown: Unknown,
 ) -> Result<Value, (String, String)> {
+    let typed: T = deserialize_checked(value, unknown)?;
+    depth::to_value(typed).map_err(|err| (".".to_owned(), err.to_string()))
+}
+
+/// Deserializes `value` into `T`, or names the failing path and why: the
+/// field that does not fit, or the first key `T` would ignore when those are
+/// refused. The one check of JSON against a Rust type, for a typed topic's
+/// data and a typed action's argument alike.
+pub(crate) fn deserialize_checked<T: DeserializeOwned>(
+    value: &Value,
+    unknown: Unknown,
+) -> Result<T, (String, String)> {
     let mut ignored = None;
     let mut note = |path: serde_ignored::Path<'_>| {
         ignored.get_or_insert_with(|| {
@@ -126,7 +138,7 @@ fn normalize_through<T: Serialize + DeserializeOwned>(
     if let (Some((path, key)), Unknown::Refuse) = (ignored, unknown) {
         return Err((path, format!("unknown key `{key}`: the type has no such field")));
     }
-    depth::to_value(typed).map_err(|err| (".".to_owned(), err.to_string()))
+    Ok(typed)
 }
 
 /// `path` written as `serde_path_to_error` writes paths: `items[2].done`.

@@ -225,8 +225,9 @@ where
     /// Registers the typed action `action`: a closure that changes the data as
     /// a `T`, given an argument of type `A`.
     ///
-    /// An argument that does not deserialize into `A` is refused with
-    /// [`crate::Error::Validation`] naming the field, before the closure runs.
+    /// An argument that does not deserialize into `A`, or that carries a key
+    /// `A` has no field for, is refused with [`crate::Error::Validation`]
+    /// naming the field, before the closure runs.
     /// As with [`update`](Self::update), the closure may run more than once
     /// and must not have side effects; returning an [`ActionError`] leaves the
     /// topic unchanged. See [`StateSync::register_action`].

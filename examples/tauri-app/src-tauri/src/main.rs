@@ -38,7 +38,6 @@ struct Counter {
 
 /// The argument of the counter's `increment` action.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Increment {
     by: i64,
 }
@@ -60,7 +59,6 @@ struct Todos(BTreeMap<String, Todo>);
 
 /// The argument of the todos' `add` action: the window picks the id.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct AddTodo {
     id: String,
     title: String,
@@ -68,7 +66,6 @@ struct AddTodo {
 
 /// The argument of the todos' `toggle` action.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ToggleTodo {
     id: String,
 }
