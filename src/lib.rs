@@ -77,7 +77,7 @@ pub use persistence::{Persistence, PersistenceError, ProblemKind, PERSISTENCE_ER
 pub use registry::{validate_topic_name, MAX_TOPIC_LEN};
 pub use revision::Revision;
 pub use state_sync::{StateSync, DEFAULT_MAX_PAYLOAD_BYTES};
-pub use typed::{Topic, TopicKey, TopicType, TypedSnapshot};
+pub use typed::{ArgumentType, Topic, TopicKey, TopicType, TypedSnapshot};
 
 use persistence::saver::{Persister, Settings};
 use topic::Schema;
@@ -334,6 +334,9 @@ impl Builder {
     /// type does). Setup fails with [`Error::TypeMismatch`] if `topic` was not
     /// declared with [`typed_topic`](Self::typed_topic) of `T`.
     ///
+    /// With the `typescript` feature, `A` must also derive `ts_rs::TS`, and
+    /// `Builder::export_types` writes it as the action's argument type.
+    ///
     /// # Examples
     ///
     /// ```
@@ -365,11 +368,14 @@ impl Builder {
     ) -> Self
     where
         T: TopicType,
-        A: serde::de::DeserializeOwned + 'static,
+        A: ArgumentType,
     {
+        let (topic, name) = (topic.into(), name.into());
+        #[cfg(feature = "typescript")]
+        self.typescript.argument::<A>(&topic, &name);
         self.actions.push(DeclaredAction {
-            topic: topic.into(),
-            name: name.into(),
+            topic,
+            name,
             typed: Some((std::any::TypeId::of::<T>(), std::any::type_name::<T>())),
             run: actions::typed(run),
         });

@@ -105,6 +105,26 @@ impl Schema {
     }
 }
 
+/// Checks that the topic `topic`, whose schema is `actual` (`None` when
+/// untyped), holds the type `type_id`; `serde_json::Value` asks for an
+/// untyped topic.
+pub(crate) fn expect_type(
+    topic: &str,
+    actual: Option<&Schema>,
+    type_id: TypeId,
+    type_name: &'static str,
+) -> Result<()> {
+    let untyped = type_id == TypeId::of::<Value>();
+    if actual.map(|schema| schema.type_id) != (!untyped).then_some(type_id) {
+        return Err(Error::TypeMismatch {
+            topic: topic.to_owned(),
+            actual: actual.map_or("serde_json::Value", |schema| schema.type_name),
+            requested: type_name,
+        });
+    }
+    Ok(())
+}
+
 /// Deserializes `value` into `T` and serializes it back, naming the failing
 /// field, or the first key `T` would ignore when those are refused.
 fn normalize_through<T: Serialize + DeserializeOwned>(
