@@ -9,8 +9,11 @@
 //! may run more than once and must not have side effects.
 //!
 //! A typed action works on the topic's Rust type `T` and takes a typed
-//! argument `A`: an argument that does not deserialize into `A` is refused
-//! with [`Error::Validation`] naming the field, before the closure runs.
+//! argument `A`: an argument that does not deserialize into `A`, or that
+//! carries a key `A` has no field for, is refused with [`Error::Validation`]
+//! naming the field or the key, before the closure runs. This is the check a
+//! typed topic's writes go through; an argument type that should accept extra
+//! keys keeps them in a `#[serde(flatten)]` map.
 //!
 //! A closure that panics is caught: the call answers [`Error::ActionPanicked`],
 //! the topic is unchanged, and no lock is poisoned, because no lock is held
@@ -25,7 +28,11 @@ use std::{
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 
-use crate::{depth, ActionError, Error, Result};
+use crate::{
+    depth,
+    topic::{deserialize_checked, Unknown},
+    ActionError, Error, Result,
+};
 
 /// The common form of every action, untyped or typed: from the current data
 /// and the argument to the new data. Errors name neither topic nor action;
@@ -36,7 +43,8 @@ pub(crate) type Run = Arc<dyn Fn(&Value, &Value) -> Result<Value, Refusal> + Sen
 pub(crate) enum Refusal {
     /// The closure returned an error.
     Failed(ActionError),
-    /// The argument does not fit the typed argument struct: the path and the reason.
+    /// The argument does not fit the typed argument struct, or carries a key
+    /// it has no field for: the type, the path and the reason.
     Argument(&'static str, String, String),
     /// The data does not deserialize into the topic's type, or the result
     /// does not serialize or nests deeper than [`crate::MAX_DEPTH`].
@@ -59,14 +67,8 @@ where
     A: DeserializeOwned + 'static,
 {
     Arc::new(move |data, args| {
-        let args: A = serde_path_to_error::deserialize(args).map_err(|err| {
-            let path = err.path().to_string();
-            Refusal::Argument(
-                std::any::type_name::<A>(),
-                path,
-                err.into_inner().to_string(),
-            )
-        })?;
+        let args: A = deserialize_checked(args, Unknown::Refuse)
+            .map_err(|(path, reason)| Refusal::Argument(std::any::type_name::<A>(), path, reason))?;
         let mut value = T::deserialize(data).map_err(|err| Refusal::Invalid(err.into()))?;
         action(&mut value, args).map_err(Refusal::Failed)?;
         depth::to_value(value).map_err(Refusal::Invalid)
@@ -211,6 +213,25 @@ mod tests {
             } => {
                 assert_eq!(path, "by");
                 assert!(type_name.ends_with("Increment"), "{type_name}");
+            }
+            other => panic!("expected a validation error, got {other}"),
+        }
+    }
+
+    #[test]
+    fn a_typed_argument_with_an_unknown_key_names_the_key() {
+        let err = call(
+            &increment(),
+            "c",
+            "increment",
+            &json!({"value": 1}),
+            &json!({"by": 1, "bye": 2}),
+        )
+        .unwrap_err();
+        match &err {
+            Error::Validation { path, reason, .. } => {
+                assert_eq!(path, "bye");
+                assert_eq!(reason, "unknown key `bye`: the type has no such field");
             }
             other => panic!("expected a validation error, got {other}"),
         }

@@ -86,7 +86,7 @@ pub use registry::{validate_topic_name, MAX_TOPIC_LEN};
 pub use revision::Revision;
 pub use scope::Access;
 pub use state_sync::{StateSync, DEFAULT_MAX_PAYLOAD_BYTES};
-pub use typed::{Topic, TopicKey, TopicType, TypedSnapshot};
+pub use typed::{ArgumentType, Topic, TopicKey, TopicType, TypedSnapshot};
 
 use invalidation::Delivery;
 use persistence::saver::{Persister, Settings};
@@ -339,10 +339,15 @@ impl Builder {
     /// Declares a typed action on the typed topic `topic`: the closure changes
     /// the data as a `T`, given an argument of type `A`.
     ///
-    /// An argument that does not deserialize into `A` is refused with
-    /// [`Error::Validation`] naming the field, and the closure does not run.
-    /// Setup fails with [`Error::TypeMismatch`] if `topic` was not declared
-    /// with [`typed_topic`](Self::typed_topic) of `T`.
+    /// An argument that does not deserialize into `A`, or that carries a key
+    /// `A` has no field for, is refused with [`Error::Validation`] naming the
+    /// field or the key, and the closure does not run (an argument type that
+    /// should keep extra keys declares a `#[serde(flatten)]` map, as a topic's
+    /// type does). Setup fails with [`Error::TypeMismatch`] if `topic` was not
+    /// declared with [`typed_topic`](Self::typed_topic) of `T`.
+    ///
+    /// With the `typescript` feature, `A` must also derive `ts_rs::TS`, and
+    /// `Builder::export_types` writes it as the action's argument type.
     ///
     /// # Examples
     ///
@@ -375,11 +380,14 @@ impl Builder {
     ) -> Self
     where
         T: TopicType,
-        A: serde::de::DeserializeOwned + 'static,
+        A: ArgumentType,
     {
+        let (topic, name) = (topic.into(), name.into());
+        #[cfg(feature = "typescript")]
+        self.typescript.argument::<A>(&topic, &name);
         self.actions.push(DeclaredAction {
-            topic: topic.into(),
-            name: name.into(),
+            topic,
+            name,
             typed: Some((std::any::TypeId::of::<T>(), std::any::type_name::<T>())),
             run: actions::typed(run),
         });

@@ -17,7 +17,7 @@ use crate::{
     },
     models::{ActionOutcome, Invalidation, Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
     registry::{validate_topic_name, Registry},
-    topic::{Proposal, Schema, TopicCell, Unknown},
+    topic::{expect_type, Proposal, Schema, TopicCell, Unknown},
     typed::{Topic, TopicKey},
     ActionError, Error, Result, Revision,
 };
@@ -655,15 +655,7 @@ impl<R: Runtime> StateSync<R> {
         type_name: &'static str,
     ) -> Result<Arc<TopicCell>> {
         let cell = self.cell(topic)?;
-        let actual = cell.schema();
-        let untyped = type_id == std::any::TypeId::of::<Value>();
-        if actual.map(|schema| schema.type_id) != (!untyped).then_some(type_id) {
-            return Err(Error::TypeMismatch {
-                topic: topic.to_owned(),
-                actual: actual.map_or("serde_json::Value", |schema| schema.type_name),
-                requested: type_name,
-            });
-        }
+        expect_type(topic, cell.schema(), type_id, type_name)?;
         Ok(cell)
     }
 

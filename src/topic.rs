@@ -105,12 +105,44 @@ impl Schema {
     }
 }
 
+/// Checks that the topic `topic`, whose schema is `actual` (`None` when
+/// untyped), holds the type `type_id`; `serde_json::Value` asks for an
+/// untyped topic.
+pub(crate) fn expect_type(
+    topic: &str,
+    actual: Option<&Schema>,
+    type_id: TypeId,
+    type_name: &'static str,
+) -> Result<()> {
+    let untyped = type_id == TypeId::of::<Value>();
+    if actual.map(|schema| schema.type_id) != (!untyped).then_some(type_id) {
+        return Err(Error::TypeMismatch {
+            topic: topic.to_owned(),
+            actual: actual.map_or("serde_json::Value", |schema| schema.type_name),
+            requested: type_name,
+        });
+    }
+    Ok(())
+}
+
 /// Deserializes `value` into `T` and serializes it back, naming the failing
 /// field, or the first key `T` would ignore when those are refused.
 fn normalize_through<T: Serialize + DeserializeOwned>(
     value: &Value,
     unknown: Unknown,
 ) -> Result<Value, (String, String)> {
+    let typed: T = deserialize_checked(value, unknown)?;
+    depth::to_value(typed).map_err(|err| (".".to_owned(), err.to_string()))
+}
+
+/// Deserializes `value` into `T`, or names the failing path and why: the
+/// field that does not fit, or the first key `T` would ignore when those are
+/// refused. The one check of JSON against a Rust type, for a typed topic's
+/// data and a typed action's argument alike.
+pub(crate) fn deserialize_checked<T: DeserializeOwned>(
+    value: &Value,
+    unknown: Unknown,
+) -> Result<T, (String, String)> {
     let mut ignored = None;
     let mut note = |path: serde_ignored::Path<'_>| {
         ignored.get_or_insert_with(|| {
@@ -126,7 +158,7 @@ fn normalize_through<T: Serialize + DeserializeOwned>(
     if let (Some((path, key)), Unknown::Refuse) = (ignored, unknown) {
         return Err((path, format!("unknown key `{key}`: the type has no such field")));
     }
-    depth::to_value(typed).map_err(|err| (".".to_owned(), err.to_string()))
+    Ok(typed)
 }
 
 /// `path` written as `serde_path_to_error` writes paths: `items[2].done`.

@@ -41,6 +41,32 @@ pub trait TopicType: Serialize + DeserializeOwned + ts_rs::TS + 'static {}
 #[cfg(feature = "typescript")]
 impl<T: Serialize + DeserializeOwned + ts_rs::TS + 'static> TopicType for T {}
 
+/// What the argument type of an action declared with
+/// [`crate::Builder::typed_action`] implements: serde's `Deserialize`, and
+/// with the `typescript` feature also `ts_rs::TS`, so that the generated
+/// TypeScript file types the action's argument.
+///
+/// It is implemented for every type that has those traits; never implement it
+/// by hand.
+#[cfg(not(feature = "typescript"))]
+pub trait ArgumentType: DeserializeOwned + 'static {}
+
+#[cfg(not(feature = "typescript"))]
+impl<A: DeserializeOwned + 'static> ArgumentType for A {}
+
+/// What the argument type of an action declared with
+/// [`crate::Builder::typed_action`] implements: serde's `Deserialize`, and
+/// with the `typescript` feature also `ts_rs::TS`, so that the generated
+/// TypeScript file types the action's argument.
+///
+/// It is implemented for every type that has those traits; never implement it
+/// by hand.
+#[cfg(feature = "typescript")]
+pub trait ArgumentType: DeserializeOwned + ts_rs::TS + 'static {}
+
+#[cfg(feature = "typescript")]
+impl<A: DeserializeOwned + ts_rs::TS + 'static> ArgumentType for A {}
+
 /// A topic's name together with its Rust type, declared once as a constant.
 ///
 /// Give it to [`crate::Builder::persisted_topic`] to declare the topic, and
@@ -225,8 +251,9 @@ where
     /// Registers the typed action `action`: a closure that changes the data as
     /// a `T`, given an argument of type `A`.
     ///
-    /// An argument that does not deserialize into `A` is refused with
-    /// [`crate::Error::Validation`] naming the field, before the closure runs.
+    /// An argument that does not deserialize into `A`, or that carries a key
+    /// `A` has no field for, is refused with [`crate::Error::Validation`]
+    /// naming the field, before the closure runs.
     /// As with [`update`](Self::update), the closure may run more than once
     /// and must not have side effects; returning an [`ActionError`] leaves the
     /// topic unchanged. See [`StateSync::register_action`].

@@ -8,17 +8,27 @@
 //!    requires it, so no typed topic can be left out).
 //! 2. **Export.** A test or build step of the app calls
 //!    [`crate::Builder::export_types`] on the same builder the app runs with.
-//!    It writes one `.ts` file: every type the topics need, and a module
-//!    augmentation of `tauri-plugin-state-sync-api` that maps each declared
-//!    topic to its type. Untyped topics map to `unknown`, or to the type given
-//!    with [`crate::Builder::declare_type`].
+//!    It writes one `.ts` file: every type the topics and their actions
+//!    need, and a module augmentation of `tauri-plugin-state-sync-api` with
+//!    two interfaces. `Topics` maps each declared topic to its type; untyped
+//!    topics map to `unknown`, or to the type given with
+//!    [`crate::Builder::declare_type`]. `TopicActions` maps each topic that
+//!    has actions declared on the builder to its actions and their argument
+//!    types: the Rust argument type of a [`crate::Builder::typed_action`]
+//!    (which, with the feature on, must derive `ts_rs::TS`), `unknown` for an
+//!    untyped [`crate::Builder::action`].
 //! 3. **Import.** The front end imports its types from that file (or just
 //!    includes it in the `tsconfig`). From then on `topic('settings')` is typed
 //!    without a type argument, `set` and `patch` are checked against the Rust
-//!    type, and a misspelt topic name does not compile.
+//!    type, and a misspelt topic name does not compile. Likewise
+//!    `handle.act('increment', { by: 1 })` is checked against the action's
+//!    argument type, and an action the topic does not have does not compile.
+//!    Actions registered at run time are not in the file; an app that calls
+//!    them augments `TopicActions` by hand.
 //!
-//! The file is deterministic: declarations sorted by name, topics sorted by
-//! name, no timestamps, so a committed copy changes only when a type does.
+//! The file is deterministic: declarations sorted by name, topics and
+//! actions sorted by name, no timestamps, so a committed copy changes only
+//! when a type does.
 //!
 //! # What Rust types become
 //!
@@ -40,18 +50,29 @@
 //! #[derive(Serialize, Deserialize, ts_rs::TS)]
 //! struct Settings { theme: String, zoom: u8 }
 //!
+//! #[derive(Deserialize, ts_rs::TS)]
+//! struct Zoom { by: u8 }
+//!
 //! fn state_sync() -> tauri_plugin_state_sync::Builder {
 //!     tauri_plugin_state_sync::Builder::new()
 //!         .typed_topic("settings", Settings { theme: "light".into(), zoom: 1 })
+//!         .typed_action("settings", "zoom-in", |s: &mut Settings, Zoom { by }: Zoom| {
+//!             s.zoom = s.zoom.saturating_add(by);
+//!             Ok(())
+//!         })
 //!         .topic("log", json!([]))
+//!         .action("log", "clear", |_, _| Ok(json!([])))
 //! }
 //!
 //! // In the app: `.plugin(state_sync().build())`. In a test of the app:
 //! // `state_sync().export_types("../src/topics.ts")?`.
 //! let file = state_sync().typescript()?;
 //! assert!(file.contains("export type Settings = { theme: string, zoom: number, };"));
+//! assert!(file.contains("export type Zoom = { by: number, };"));
 //! assert!(file.contains(r#""settings": Settings;"#));
 //! assert!(file.contains(r#""log": unknown;"#));
+//! assert!(file.contains(r#""zoom-in": Zoom;"#));
+//! assert!(file.contains(r#""clear": unknown;"#));
 //! # Ok::<(), tauri_plugin_state_sync::Error>(())
 //! ```
 
@@ -65,7 +86,7 @@ use std::{
 use ts_rs::{Config, TypeVisitor, TS};
 
 use crate::{
-    validate_topic_name, ActionOutcome, Builder, Error, Invalidation, PersistenceError, Result, Revision,
+    topic::expect_type, validate_topic_name, ActionOutcome, Builder, Error, Invalidation, PersistenceError, Result, Revision,
     Snapshot, TopicInfo, TopicSnapshot, WriteOutcome, INVALIDATION_EVENT, PERSISTENCE_ERROR_EVENT,
     RUST_SOURCE_ID,
 };
@@ -82,12 +103,20 @@ pub(crate) struct Registry {
     typed: BTreeMap<String, TypeRef>,
     /// Untyped topics given a type for TypeScript only, by name.
     declared: BTreeMap<String, TypeRef>,
+    /// Typed actions, by topic and action name: their argument's Rust type.
+    arguments: BTreeMap<(String, String), TypeRef>,
 }
 
 impl Registry {
     /// Records `T` as the type of the typed topic `topic`.
     pub(crate) fn typed<T: TS + 'static>(&mut self, topic: &str) {
         self.typed.insert(topic.to_owned(), TypeRef::of::<T>());
+    }
+
+    /// Records `A` as the argument type of the typed action `action` of `topic`.
+    pub(crate) fn argument<A: TS + 'static>(&mut self, topic: &str, action: &str) {
+        self.arguments
+            .insert((topic.to_owned(), action.to_owned()), TypeRef::of::<A>());
     }
 }
 
@@ -221,7 +250,9 @@ impl Builder {
     /// # Errors
     ///
     /// [`Error::InvalidTopic`] or [`Error::TopicExists`] for a topic the app's
-    /// setup would refuse; [`Error::TypeExport`] when a type was declared for
+    /// setup would refuse, and [`Error::UnknownTopic`], [`Error::TypeMismatch`]
+    /// or [`Error::ActionExists`] for an action it would refuse;
+    /// [`Error::TypeExport`] when a type was declared for
     /// a topic that is not declared untyped, or two different Rust types have
     /// the same TypeScript name.
     pub fn typescript(&self) -> Result<String> {
@@ -260,23 +291,72 @@ impl Builder {
                 message: format!("declare_type names `{topic}`, which is not a declared topic"),
             });
         }
+        let actions = self.action_arguments(&mut declarations)?;
         let mut out = String::from(HEADER);
         out.push_str(&declarations.render()?);
         let _ = write!(
             out,
-            "\n/** The app's topics and the types of their data. */\ndeclare module {} {{\n  interface Topics {{\n",
+            "\n/** The app's topics: the types of their data, and the argument types of their actions. */\ndeclare module {} {{\n  interface Topics {{\n",
             quoted(BINDING_MODULE)
         );
         for (name, ty) in &topics {
             let _ = writeln!(out, "    {}: {ty};", quoted(name));
         }
+        out.push_str("  }\n  interface TopicActions {\n");
+        for (topic, by_name) in &actions {
+            let _ = writeln!(out, "    {}: {{", quoted(topic));
+            for (action, ty) in by_name {
+                let _ = writeln!(out, "      {}: {ty};", quoted(action));
+            }
+            out.push_str("    };\n");
+        }
         out.push_str("  }\n}\n");
         Ok(out)
     }
 
-    /// Writes the TypeScript declarations of every declared topic to `path`:
-    /// the types they need and the `Topics` augmentation of
-    /// `tauri-plugin-state-sync-api`. See the [module documentation](self).
+    /// The argument type of every declared action, by topic and name:
+    /// its Rust type for a typed action, `unknown` for an untyped one.
+    /// Refuses what setup would refuse: an action on an undeclared topic, a
+    /// typed action on a topic of another type, a name taken twice.
+    fn action_arguments(
+        &self,
+        declarations: &mut Declarations,
+    ) -> Result<BTreeMap<&str, BTreeMap<&str, String>>> {
+        let mut actions: BTreeMap<&str, BTreeMap<&str, String>> = BTreeMap::new();
+        for action in &self.actions {
+            let declared = self
+                .topics
+                .iter()
+                .find(|declared| declared.name == action.topic)
+                .ok_or_else(|| Error::UnknownTopic {
+                    topic: action.topic.clone(),
+                })?;
+            if let Some((type_id, type_name)) = action.typed {
+                expect_type(&action.topic, declared.schema.as_ref(), type_id, type_name)?;
+            }
+            let ty = match self
+                .typescript
+                .arguments
+                .get(&(action.topic.clone(), action.name.clone()))
+            {
+                Some(ty) if action.typed.is_some() => (ty.describe)(declarations),
+                _ => "unknown".to_owned(),
+            };
+            let by_name = actions.entry(action.topic.as_str()).or_default();
+            if by_name.insert(action.name.as_str(), ty).is_some() {
+                return Err(Error::ActionExists {
+                    topic: action.topic.clone(),
+                    action: action.name.clone(),
+                });
+            }
+        }
+        Ok(actions)
+    }
+
+    /// Writes the TypeScript declarations of every declared topic and action
+    /// to `path`: the types they need and the `Topics` and `TopicActions`
+    /// augmentation of `tauri-plugin-state-sync-api`. See the
+    /// [module documentation](self).
     ///
     /// # Errors
     ///

@@ -22,8 +22,8 @@ struct Counter {
     value: i64,
 }
 
+/// No `deny_unknown_fields`: the plugin refuses unknown keys itself.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Increment {
     by: i64,
 }
@@ -642,4 +642,72 @@ fn act_refuses_unknown_arguments_null_names_and_non_objects() {
     assert_eq!(err["code"], "INVALID_ARGUMENT", "{err}");
     assert!(err.get("argument").is_none() || err["argument"].is_null(), "{err}");
     assert_eq!(state(&harness, "counter"), (Revision::ZERO, json!({"value": 0})));
+}
+
+/// The bug: a typed action's argument struct dropped keys it has no field
+/// for, as serde does, so `act('increment', { by: 1, bye: 2 })` succeeded and
+/// a misspelt argument went unnoticed. Through IPC it is now refused, naming
+/// the key, like a typed topic's `set` and `patch`; a `#[serde(flatten)]` map
+/// in the argument type keeps extra keys, as it does for a topic's type.
+#[test]
+fn a_typed_action_argument_with_an_unknown_key_is_refused_not_dropped() {
+    #[derive(Deserialize)]
+    struct Label {
+        text: String,
+        #[serde(flatten)]
+        extra: serde_json::Map<String, Value>,
+    }
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Labels {
+        items: Vec<String>,
+    }
+    let harness = Harness::new(
+        Builder::new()
+            .typed_topic("counter", Counter { value: 0 })
+            .typed_action("counter", "increment", increment)
+            .typed_topic("labels", Labels { items: Vec::new() })
+            .typed_action("labels", "add", |labels: &mut Labels, Label { text, extra }: Label| {
+                labels.items.push(format!("{text} {}", Value::Object(extra)));
+                Ok(())
+            }),
+    );
+    let main = harness.window("main", &["state-sync:default"]);
+    let act = |topic: &str, action: &str, args: Value| {
+        harness.invoke(
+            &main,
+            "act",
+            json!({"topic": topic, "action": action, "args": args}),
+        )
+    };
+    for (args, path) in [
+        (json!({"by": 1, "bye": 2}), "bye"),
+        (json!({"bye": 2, "by": 1}), "bye"),
+    ] {
+        let err = act("counter", "increment", args.clone()).unwrap_err();
+        assert_eq!(
+            (&err["code"], &err["topic"], &err["path"]),
+            (&json!("VALIDATION_FAILED"), &json!("counter"), &json!(path)),
+            "{args}: {err}"
+        );
+        let message = err["message"].as_str().unwrap();
+        assert!(message.contains("unknown key `bye`"), "{message}");
+    }
+    assert_eq!(
+        state(&harness, "counter"),
+        (Revision::ZERO, json!({"value": 0}))
+    );
+    assert!(harness.take_events().is_empty());
+
+    // The flattened map opts out: the extra key reaches the closure.
+    act("labels", "add", json!({"text": "a", "colour": "red"})).unwrap();
+    assert_eq!(
+        state(&harness, "labels"),
+        (Revision::new(1), json!({"items": [r#"a {"colour":"red"}"#]}))
+    );
+    // And the fix refuses nothing that fits.
+    act("counter", "increment", json!({"by": 2})).unwrap();
+    assert_eq!(
+        state(&harness, "counter"),
+        (Revision::new(1), json!({"value": 2}))
+    );
 }

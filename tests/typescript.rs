@@ -10,7 +10,7 @@ use std::{collections::BTreeMap, fs, path::PathBuf};
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_json::{json, Value};
-use tauri_plugin_state_sync::{typescript::wire_types, Builder, Error, Revision};
+use tauri_plugin_state_sync::{typescript::wire_types, ActionError, Builder, Error, Revision};
 use ts_rs::TS;
 
 /// A struct with renamed, optional, defaulted, 64-bit, nested and map fields.
@@ -85,12 +85,41 @@ struct Counter {
     value: u32,
 }
 
-/// The topics of the type-level and round-trip tests of the binding.
+/// The argument of the sample `rename` action, renamed like `Profile`.
+#[derive(Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+struct Rename {
+    new_name: String,
+}
+
+fn rename(profile: &mut Profile, Rename { new_name }: Rename) -> Result<(), ActionError> {
+    profile.user_name = new_name;
+    Ok(())
+}
+
+/// The sample `reshape` action: its argument is a type a topic uses too.
+fn reshape(profile: &mut Profile, shape: Shape) -> Result<(), ActionError> {
+    profile.shape = shape;
+    Ok(())
+}
+
+/// The sample untyped `append` action.
+fn append(log: &Value, entry: &Value) -> Result<Value, ActionError> {
+    let mut next = log.as_array().cloned().ok_or("the log must be a list")?;
+    next.push(entry.clone());
+    Ok(Value::Array(next))
+}
+
+/// The topics and actions of the type-level and round-trip tests of the
+/// binding.
 fn sample_app() -> Builder {
     Builder::new()
         .typed_topic("theme", Theme::Light)
         .typed_topic("profile", sample_profile())
+        .typed_action("profile", "rename", rename)
+        .typed_action("profile", "reshape", reshape)
         .topic("log", json!([]))
+        .action("log", "append", append)
         .topic("counter", json!({ "value": 0 }))
         .declare_type::<Counter>("counter")
 }
@@ -192,8 +221,9 @@ fn tagged_untagged_and_unit_enums_become_unions() {
 fn every_topic_is_in_the_augmentation_sorted_untyped_ones_unknown() {
     let file = sample_app().typescript().unwrap();
     let augmentation = &file[file.find("declare module").expect("an augmentation")..];
+    let topics = &augmentation[..augmentation.find("  interface TopicActions").unwrap()];
     assert_eq!(
-        augmentation,
+        topics,
         concat!(
             "declare module \"tauri-plugin-state-sync-api\" {\n",
             "  interface Topics {\n",
@@ -202,8 +232,79 @@ fn every_topic_is_in_the_augmentation_sorted_untyped_ones_unknown() {
             "    \"profile\": Profile;\n",
             "    \"theme\": Theme;\n",
             "  }\n",
+        )
+    );
+}
+
+#[test]
+fn actions_are_a_second_augmentation_sorted_with_their_argument_types() {
+    let file = sample_app().typescript().unwrap();
+    let actions = &file[file.find("  interface TopicActions").expect("the actions")..];
+    // Only topics with actions; typed arguments by their Rust type, untyped
+    // ones `unknown`.
+    assert_eq!(
+        actions,
+        concat!(
+            "  interface TopicActions {\n",
+            "    \"log\": {\n",
+            "      \"append\": unknown;\n",
+            "    };\n",
+            "    \"profile\": {\n",
+            "      \"rename\": Rename;\n",
+            "      \"reshape\": Shape;\n",
+            "    };\n",
+            "  }\n",
             "}\n",
         )
+    );
+    // An argument type follows serde's renames, and one a topic also uses is
+    // declared once.
+    assert_eq!(
+        declaration(&file, "Rename"),
+        "export type Rename = { newName: string, };"
+    );
+    assert_eq!(file.matches("export type Shape ").count(), 1, "{file}");
+}
+
+#[test]
+fn a_builder_without_actions_has_an_empty_actions_augmentation() {
+    let file = Builder::new().topic("log", json!([])).typescript().unwrap();
+    assert!(
+        file.ends_with("  interface TopicActions {\n  }\n}\n"),
+        "{file}"
+    );
+}
+
+#[test]
+fn actions_setup_would_refuse_are_refused_by_the_export() {
+    let undeclared = sample_app()
+        .action("logs", "append", append)
+        .typescript()
+        .unwrap_err();
+    assert!(
+        matches!(undeclared, Error::UnknownTopic { ref topic } if topic == "logs"),
+        "{undeclared}"
+    );
+    let taken = sample_app()
+        .typed_action("profile", "rename", rename)
+        .typescript()
+        .unwrap_err();
+    assert!(
+        matches!(taken, Error::ActionExists { ref topic, ref action } if topic == "profile" && action == "rename"),
+        "{taken}"
+    );
+    let untyped_topic = sample_app()
+        .typed_action("log", "rename", rename)
+        .typescript()
+        .unwrap_err();
+    assert_eq!(untyped_topic.code(), "TYPE_MISMATCH", "{untyped_topic}");
+    let other_type = sample_app()
+        .typed_action("theme", "rename", rename)
+        .typescript()
+        .unwrap_err();
+    assert!(
+        matches!(other_type, Error::TypeMismatch { ref topic, .. } if topic == "theme"),
+        "{other_type}"
     );
 }
 
@@ -212,7 +313,10 @@ fn the_file_does_not_depend_on_declaration_order() {
     let reordered = Builder::new()
         .topic("counter", json!({ "value": 0 }))
         .declare_type::<Counter>("counter")
+        .action("log", "append", append)
         .topic("log", json!([]))
+        .typed_action("profile", "reshape", reshape)
+        .typed_action("profile", "rename", rename)
         .typed_topic("profile", sample_profile())
         .typed_topic("theme", Theme::Dark);
     assert_eq!(

@@ -14,7 +14,7 @@ import { getSnapshot, onInvalidate } from './tauri'
 
 export { topic } from './topic'
 export type { ActionArgs, ActionMap, TopicHandle, TopicOptions, WriteOptions } from './topic'
-export type { DataFor, TopicName, Topics, TopicsDeclared } from './topics'
+export type { ActionsDeclared, ActionsFor, DataFor, TopicActions, TopicName, Topics, TopicsDeclared } from './topics'
 export { createEngine } from './engine'
 export type {
   Action,

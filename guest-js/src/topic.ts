@@ -9,7 +9,7 @@ import { invalid, StateSyncError, toStateSyncError } from './errors'
 import { isNewer, isRevision, noop } from './protocol'
 import type { ActionOutcome, MergePatch, Revision, Snapshot, WriteOutcome } from './protocol'
 import { tauri, type Transport } from './tauri'
-import type { DataFor, TopicName } from './topics'
+import type { ActionsFor, DataFor, TopicName } from './topics'
 
 /**
  * Options of a write.
@@ -24,7 +24,8 @@ export interface WriteOptions {
 
 /**
  * The actions a topic has in Rust: each action's name mapped to the type of
- * its argument. Give such a map (an interface fits too) to {@link topic} to
+ * its argument. The generated file gives every topic's map (`TopicActions`);
+ * without it, give such a map (an interface fits too) to {@link topic} to
  * type {@link TopicHandle.act}.
  *
  * @example
@@ -103,15 +104,19 @@ export interface TopicHandle<T, A extends object = ActionMap> {
  * the name must be one of its keys and the data type is looked up, with no
  * type argument (one given is ignored): a misspelt name, or a `set` or
  * `patch` that does not fit, fails to compile. Before that, give the data
- * type as a type argument.
+ * type as a type argument. Actions work the same way with `TopicActions`:
+ * once the generated file fills it, `act` takes only the topic's actions,
+ * each with its Rust argument type; before, give the action map as `A`.
  *
  * @example
- * // with the generated file, whose Topics has `settings: Settings`:
+ * // with the generated file, whose Topics has `settings: Settings` and
+ * // TopicActions has `settings: { 'zoom-in': Zoom }`:
  * const settings = topic('settings')
  * await settings.ready
  * settings.subscribe(({ data }) => applyTheme(data.theme))
  * await settings.patch({ theme: 'dark' })
  * await settings.update((s) => ({ ...s, lang: 'fr' }))
+ * await settings.act('zoom-in', { by: 1 })
  * settings.stop()
  * // without it:
  * const counter = topic<{ value: number }>('counter')
@@ -119,7 +124,7 @@ export interface TopicHandle<T, A extends object = ActionMap> {
 export function topic<T = unknown, K extends TopicName = TopicName, A extends object = ActionMap>(
   name: K,
   options: TopicOptions<DataFor<T, K>> = {},
-): TopicHandle<DataFor<T, K>, A> {
+): TopicHandle<DataFor<T, K>, ActionsFor<A, K>> {
   type D = DataFor<T, K>
   const { transport = tauri } = options
   const engine = createEngine<D>({

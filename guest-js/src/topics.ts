@@ -48,3 +48,42 @@ export type TopicName = TopicsDeclared extends true ? keyof Topics & string : st
  * type Data = DataFor<unknown, 'settings'> // Topics['settings'] once filled
  */
 export type DataFor<T, K> = TopicsDeclared extends true ? (K extends keyof Topics ? Topics[K] : unknown) : T
+
+/**
+ * The actions each topic has in Rust, each action's name mapped to the type
+ * of its argument. Empty here: the generated file fills it, from the actions
+ * declared on the plugin's `Builder` (a typed action's argument is its Rust
+ * type, an untyped one's `unknown`). Actions registered at run time can be
+ * added by hand, as for {@link Topics}:
+ *
+ * @example
+ * declare module 'tauri-plugin-state-sync-api' {
+ *   interface TopicActions {
+ *     counter: { increment: { by: number }; reset: undefined }
+ *   }
+ * }
+ */
+export interface TopicActions {}
+
+/**
+ * Whether {@link TopicActions} has been filled; until then the action map is
+ * given as a type argument.
+ *
+ * @example
+ * const typed: ActionsDeclared = false // before the generated file declares an action
+ */
+export type ActionsDeclared = [keyof TopicActions] extends [never] ? false : true
+
+/**
+ * The action map of topic `K` opened as `topic<T, K, A>(name: K)`: its entry
+ * in {@link TopicActions} once that is filled (`A` is then ignored, and a
+ * topic with no entry has no actions), else `A`.
+ *
+ * @example
+ * type Actions = ActionsFor<{}, 'counter'> // TopicActions['counter'] once filled
+ */
+export type ActionsFor<A extends object, K> = ActionsDeclared extends true
+  ? K extends keyof TopicActions
+    ? Extract<TopicActions[K], object>
+    : Record<never, never>
+  : A

@@ -38,6 +38,11 @@ zoom: number,
  */
 note?: string | null, followers: number, balance: number, shape: Shape, id: Id, theme: Theme, command: Command, tags: { [key in string]: number }, address: Address, history: Array<Shape>, seenAt: Revision, };
 
+/**
+ * The argument of the sample `rename` action, renamed like `Profile`.
+ */
+export type Rename = { newName: string, };
+
 /** A revision: the canonical decimal string of a `u64`, never a number. */
 export type Revision = string;
 
@@ -51,12 +56,21 @@ export type Shape = { "kind": "circle", radius: number, } | { "kind": "square", 
  */
 export type Theme = "light" | "dark";
 
-/** The app's topics and the types of their data. */
+/** The app's topics: the types of their data, and the argument types of their actions. */
 declare module "tauri-plugin-state-sync-api" {
   interface Topics {
     "counter": Counter;
     "log": unknown;
     "profile": Profile;
     "theme": Theme;
+  }
+  interface TopicActions {
+    "log": {
+      "append": unknown;
+    };
+    "profile": {
+      "rename": Rename;
+      "reshape": Shape;
+    };
   }
 }

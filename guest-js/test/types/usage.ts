@@ -4,9 +4,12 @@
  * is typed from the Rust type, and wrong uses fail to compile. Every
  * `@ts-expect-error` line must fail, or tsc reports the directive as unused.
  */
-import { topic, type Revision, type TopicHandle } from 'tauri-plugin-state-sync-api'
+import { topic, type Revision, type TopicActions, type TopicHandle } from 'tauri-plugin-state-sync-api'
 import type { Equal } from './equal'
 import type { Counter, Profile, Theme } from './topics.gen'
+
+/** The action map of a topic that has no actions in the generated file. */
+type NoActions = Record<never, never>
 
 // Correct uses compile, with the data type looked up by name.
 const profile = topic('profile')
@@ -17,11 +20,12 @@ const log = topic('log')
 // The type the handle is assigned to agrees with the Rust type.
 export const annotated: TopicHandle<Theme> = topic('theme')
 
+// The data type and the action map (see actions.ts) are both looked up.
 export const lookedUp: [
-  Equal<typeof profile, TopicHandle<Profile>>,
-  Equal<typeof theme, TopicHandle<Theme>>,
-  Equal<typeof counter, TopicHandle<Counter>>,
-  Equal<typeof log, TopicHandle<unknown>>,
+  Equal<typeof profile, TopicHandle<Profile, TopicActions['profile']>>,
+  Equal<typeof theme, TopicHandle<Theme, NoActions>>,
+  Equal<typeof counter, TopicHandle<Counter, NoActions>>,
+  Equal<typeof log, TopicHandle<unknown, TopicActions['log']>>,
 ] = [true, true, true, true]
 
 const complete: Profile = {

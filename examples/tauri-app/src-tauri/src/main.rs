@@ -38,7 +38,7 @@ struct Counter {
 
 /// The argument of the counter's `increment` action.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 struct Increment {
     by: i64,
 }
@@ -60,7 +60,7 @@ struct Todos(BTreeMap<String, Todo>);
 
 /// The argument of the todos' `add` action: the window picks the id.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 struct AddTodo {
     id: String,
     title: String,
@@ -68,7 +68,7 @@ struct AddTodo {
 
 /// The argument of the todos' `toggle` action.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 struct ToggleTodo {
     id: String,
 }
@@ -171,5 +171,7 @@ mod tests {
         let text = std::fs::read_to_string(path).unwrap();
         assert!(text.contains("\"settings\": Settings;"), "{text}");
         assert!(text.contains("\"todos\": Todos;"), "{text}");
+        assert!(text.contains("\"increment\": Increment;"), "{text}");
+        assert!(text.contains("\"add\": AddTodo;"), "{text}");
     }
 }

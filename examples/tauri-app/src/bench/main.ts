@@ -18,7 +18,7 @@
 import { invoke } from '@tauri-apps/api/core'
 import { listen } from '@tauri-apps/api/event'
 import { getCurrentWebviewWindow } from '@tauri-apps/api/webviewWindow'
-import { isStateSyncError, tauri, topic, type TopicHandle, type Transport } from 'tauri-plugin-state-sync-api'
+import { isStateSyncError, tauri, topic, type TopicActions, type TopicHandle, type Transport } from 'tauri-plugin-state-sync-api'
 
 interface Small {
   seq: number
@@ -37,13 +37,16 @@ declare global {
   }
 }
 
-// The benchmark mode's own topics (src-tauri/src/bench/), beside the demo's
-// topics that src/shared/topics.ts declares from the Rust types.
+// The benchmark mode's own topics and action (src-tauri/src/bench/), beside
+// the demo's that src/shared/topics.ts declares from the Rust types.
 declare module 'tauri-plugin-state-sync-api' {
   interface Topics {
     bench: Small
     'bench-large': unknown
     'bench-counter': Counter
+  }
+  interface TopicActions {
+    'bench-counter': { increment: { by: number } }
   }
 }
 
@@ -111,7 +114,7 @@ const contending: Transport = {
   },
 }
 /** The handle of `bench-counter`, held during a contention run. */
-let contender: TopicHandle<Counter, { increment: { by: number } }> | undefined
+let contender: TopicHandle<Counter, TopicActions['bench-counter']> | undefined
 
 /** Adds one to the contended counter `times` times in a row, the `strategy` way. */
 async function contend(handle: NonNullable<typeof contender>, strategy: Strategy, times: number) {
@@ -169,7 +172,7 @@ async function perform(instruction: Instruction): Promise<unknown> {
       fetches = {}
       return null
     case 'contend-open':
-      contender = topic<unknown, 'bench-counter', { increment: { by: number } }>('bench-counter', { transport: contending, onError: () => {} })
+      contender = topic('bench-counter', { transport: contending, onError: () => {} })
       return contender.ready
     case 'contend':
       if (!contender) throw new Error('the contender is not open')

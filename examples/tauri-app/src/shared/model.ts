@@ -13,7 +13,7 @@
 import { getCurrentWebviewWindow } from '@tauri-apps/api/webviewWindow'
 import { invoke } from '@tauri-apps/api/core'
 import { topic, isStateSyncError, type Snapshot, type TopicHandle } from 'tauri-plugin-state-sync-api'
-// Generated from the Rust types of src-tauri/src/main.rs; it also types topic(name) below.
+// Generated from the Rust types of src-tauri/src/main.rs; it also types topic(name) and act() below.
 import type { Settings } from './topics'
 
 export const label = getCurrentWebviewWindow().label
@@ -40,18 +40,11 @@ export function fireAndForget(write: Promise<unknown>): void {
   write.catch(() => {})
 }
 
-/** The actions Rust registers on each topic, with their arguments. */
-export interface CounterActions {
-  increment: { by: number }
-}
-export interface TodoActions {
-  add: { id: string; title: string }
-  toggle: { id: string }
-}
-
+// Data and actions are typed by topics.ts: `todos.act('add', ...)` takes the
+// Rust `AddTodo`, and a misspelt action or argument does not compile.
 export const settings = topic('settings', { onError })
-export const todos = topic<unknown, 'todos', TodoActions>('todos', { onError })
-export const counter = topic<unknown, 'counter', CounterActions>('counter', { onError, throttling: { throttleMs: 16 } })
+export const todos = topic('todos', { onError })
+export const counter = topic('counter', { onError, throttling: { throttleMs: 16 } })
 
 /** Adds one, with the `increment` action: it never conflicts, whoever else is writing. */
 export async function increment(): Promise<void> {

@@ -2,9 +2,19 @@
 // change the Rust types and export again.
 
 /**
+ * The argument of the todos' `add` action: the window picks the id.
+ */
+export type AddTodo = { id: string, title: string, };
+
+/**
  * The counter, changed by windows through its `increment` action.
  */
 export type Counter = { value: number, };
+
+/**
+ * The argument of the counter's `increment` action.
+ */
+export type Increment = { by: number, };
 
 /**
  * The persisted, typed settings topic: a window's write that does not fit
@@ -26,11 +36,25 @@ export type Todo = { title: string, done: boolean, };
  */
 export type Todos = { [key in string]: Todo };
 
-/** The app's topics and the types of their data. */
+/**
+ * The argument of the todos' `toggle` action.
+ */
+export type ToggleTodo = { id: string, };
+
+/** The app's topics: the types of their data, and the argument types of their actions. */
 declare module "tauri-plugin-state-sync-api" {
   interface Topics {
     "counter": Counter;
     "settings": Settings;
     "todos": Todos;
+  }
+  interface TopicActions {
+    "counter": {
+      "increment": Increment;
+    };
+    "todos": {
+      "add": AddTodo;
+      "toggle": ToggleTodo;
+    };
   }
 }
