@@ -46,10 +46,16 @@ const backend = browser({
   onProblem: (p) => send('problem', p),
 })
 
+// `resync` (ms): the handles' resyncIntervalMs, for tests where a tab must
+// heal from a message that was never sent.
+const resyncIntervalMs = Number(query.get('resync') ?? 0) || undefined
 const handles = new Map<string, TopicHandle<unknown>>()
 const open = <T>(name: string) => {
   let h = handles.get(name)
-  if (!h) handles.set(name, (h = topic(name, { transport: backend, onError: (e) => send('error', { phase: e.phase, code: e.error.code }) })))
+  if (!h) {
+    const onError = (e: { phase: string; error: { code: string } }) => send('error', { phase: e.phase, code: e.error.code })
+    handles.set(name, (h = topic(name, { transport: backend, onError, resyncIntervalMs })))
+  }
   return h as TopicHandle<T>
 }
 
