@@ -19,8 +19,12 @@ export interface Store {
   readonly kind: 'indexeddb' | 'localstorage'
   /** Whether records are stored as text (localStorage). */
   readonly textual: boolean
-  /** The value stored for `topic`, as found (not checked), or `undefined`. */
-  read(topic: string): Promise<unknown>
+  /**
+   * The value stored for `topic`, as found (not checked), or `undefined`.
+   * With `fresh` (the caller holds the topic's lock and may write), one no
+   * tab's write can be missing from (localStorage asks its writer tab).
+   */
+  read(topic: string, fresh?: boolean): Promise<unknown>
   /**
    * If the value stored for `topic` still has `stamp` `seen` (see `stamp` in
    * schema.ts), stores `next` and, with `aside` (a key from {@link Store.asideKey}),
