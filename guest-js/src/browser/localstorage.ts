@@ -65,8 +65,6 @@ export function localStorageStore(storage: () => Storage | undefined, name: stri
         if (ok) {
           if (aside && raw !== undefined) get().setItem(aside, raw)
           get().setItem(key(topic), (raw = next))
-          // This tab hears of it too, even if the tab that asked closes before it announces it.
-          tell(key(topic), raw)
         }
         // Stored already: a request sent again after its writer closed.
         else ok = raw === next
@@ -77,13 +75,17 @@ export function localStorageStore(storage: () => Storage | undefined, name: stri
       return { answer: request, topic, raw: null, error: { name, message } }
     }
   }
-  const learn = ({ topic, raw }: Answer) => {
+  // Every answer, from any tab: its record is told of when it is news to
+  // this tab, or was just stored (the writer's own tab hears of what it
+  // stored for another tab, even if that tab closes before announcing it).
+  const learn = ({ topic, raw, ok }: Answer) => {
     try {
-      if (raw === null || order(raw) <= order(newest(topic))) return
+      if (raw === null) return
+      if (order(raw) > order(newest(topic))) heard.set(topic, raw)
+      else if (!ok) return
     } catch {
       return // storage unavailable: nothing to read it against
     }
-    heard.set(topic, raw)
     tell(key(topic), raw)
   }
   // A writer tab that closed may have stored a record and not announced it

@@ -112,8 +112,8 @@ export function writer(
   // A request applied already (by this writer or the one before) is acknowledged again, not applied twice.
   const answer = (r: Request) => {
     const a = applied.has(r.request) ? { ...serve({ ...r, next: undefined }), ok: true } : serve(r)
-    remember(a)
     bc?.postMessage(a)
+    remember(a)
   }
   const receive = ({ data: m }: MessageEvent<Message>) => {
     if (m.ping) m.ping === tab && fenced()
