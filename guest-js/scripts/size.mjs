@@ -28,7 +28,10 @@ const ADAPTER_BUDGET = 600
 // 1,412 B: main measured 1,301 B, and treating "__proto__" as data (objects
 // without a prototype in the diffing, a defined key in `assign`) costs 111 B.
 const SHARED_BUDGET = 1420
-const BROWSER_BUDGET = 4500
+// 5,350 B: main measured 4,436 B; the single writer of localStorage (issue 15:
+// election, requests and answers, the hand-over fence, acknowledging a request
+// sent twice, records heard before a tab's copy has them) costs 844 B.
+const BROWSER_BUDGET = 5350
 const src = new URL('../src/', import.meta.url).pathname
 const shared = src + 'adapters/shared/bind'
 const frameworks = ['vue', 'pinia', 'zustand', 'zustand/*', 'svelte', 'svelte/*', 'valtio', 'valtio/*']

@@ -18,7 +18,7 @@ afterEach(() => {
 // Fake timers for the engine and the clock; fake-indexeddb keeps its setImmediate.
 const fakeTime = () => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] })
 
-const world = (topics: Parameters<typeof origin>[0]['topics'], storage: 'indexeddb' | 'localstorage' = 'indexeddb', o?: { locks?: boolean }) => {
+const world = (topics: Parameters<typeof origin>[0]['topics'], storage: 'indexeddb' | 'localstorage' = 'indexeddb', o?: Parameters<typeof origin>[1]) => {
   const w = origin({ topics, storage }, o)
   cleanup.push(w.close)
   return w
@@ -62,9 +62,11 @@ describe.each(['indexeddb', 'localstorage'] as const)('browser backend on %s', (
   it('a tab that missed the invalidation heals on its interval', async () => {
     fakeTime()
     const w = world({ counter: { initial: 0 } }, storage)
-    const counter = topic<number>('counter', { transport: w.tab(), resyncOnFocus: false, resyncIntervalMs: 1_000 })
+    const backend = w.tab()
+    const counter = topic<number>('counter', { transport: backend, resyncOnFocus: false, resyncIntervalMs: 1_000 })
     cleanup.push(counter.stop)
     await counter.ready
+    await backend.write('counter', 'set', 0) // changes nothing (on localStorage, this tab is the writer from here on)
     // A write that announced nothing (a message this tab missed).
     const record = { revision: '1', version: 1, savedAt: Date.now(), json: '5' }
     if (storage === 'indexeddb') await idbRecord(w.indexedDB, w.name, 'counter', record)
@@ -85,12 +87,12 @@ describe.each(['indexeddb', 'localstorage'] as const)('browser backend on %s', (
     expect(await w.tab().snapshot('counter')).toEqual({ revision: '60', data: 60 })
   })
 
-  it('a compare-and-set on a revision the topic has left is a REVISION_CONFLICT and changes nothing', async () => {
+  it('a compare-and-set on a revision the topic has left is a REVISION_CONFLICT carrying the current data, and changes nothing', async () => {
     const w = world({ counter: { initial: 0 } }, storage)
     const backend = w.tab()
     await backend.write('counter', 'set', 1)
     const error = await rejection(backend.write('counter', 'set', 2, '0'))
-    expect(isStateSyncError(error, 'REVISION_CONFLICT') && error.details).toEqual({ topic: 'counter', expectedRevision: '0', currentRevision: '1' })
+    expect(isStateSyncError(error, 'REVISION_CONFLICT') && error.details).toEqual({ topic: 'counter', expectedRevision: '0', currentRevision: '1', currentData: 1 })
     expect(await backend.snapshot('counter')).toEqual({ revision: '1', data: 1 })
   })
 
@@ -318,5 +320,138 @@ describe('browser backend: errors', () => {
     expect(await rejection(backend.write('s', 'set', 1, '01'))).toMatchObject({ code: 'INVALID_REVISION' })
     expect(await rejection(backend.write('s', 'set', { n: 1n }))).toMatchObject({ code: 'INVALID_ARGUMENT', details: { argument: 'data' } })
     expect(await backend.snapshot('s')).toEqual({ revision: '0', data: { a: 1 } })
+  })
+})
+
+// The one tab that writes localStorage for all (src/browser/writer.ts), and
+// its protocol, spoken by hand where a test plays a tab.
+describe('browser backend: the localStorage writer', () => {
+  type Message = { request?: string; answer?: string; next?: string; ok?: boolean }
+  const hand = (name: string) => {
+    const bc = new BroadcastChannel(`state-sync:${name}:writer`)
+    const heard: Message[] = []
+    bc.onmessage = (e: MessageEvent<Message>) => void heard.push(e.data)
+    cleanup.push(() => bc.close())
+    return { post: (m: Message & { topic: string; seen?: string }) => bc.postMessage(m), answers: (id: string) => heard.filter((m) => m.answer === id) }
+  }
+  const record = (revision: string, json: string) => JSON.stringify({ revision, version: 1, savedAt: Date.now(), json })
+  // Calls `hook` with every message a tab posts to the writer channel; `hook` returning true drops it.
+  const intercept = (hook: (m: Message) => boolean | void) => {
+    const post = BroadcastChannel.prototype.postMessage
+    const spy = vi.spyOn(BroadcastChannel.prototype, 'postMessage').mockImplementation(function (this: BroadcastChannel, m: Message) {
+      if (!hook(m)) post.call(this, m)
+    })
+    cleanup.push(() => spy.mockRestore())
+  }
+
+  it('tabs whose copies of localStorage never catch up lose no increment: every compare-and-set runs at the writer', async () => {
+    const w = world({ counter: { initial: 0 } }, 'localstorage', { stale: true })
+    const tabs = [w.tab(), w.tab(), w.tab()].map((t) => open<number>(t, 'counter'))
+    await Promise.all(tabs.map((t) => t.ready))
+    await Promise.all(tabs.map(async (t) => {
+      for (let i = 0; i < 20; i++) await t.update((n) => n + 1, { attempts: 100 })
+    }))
+    expect(await w.tab().snapshot('counter')).toEqual({ revision: '60', data: 60 })
+    // Each tab's own copy is still behind; it shows the record the writer announced.
+    await until(() => tabs.every((t) => t.get()?.revision === '60'))
+  })
+
+  it('a request sent twice is applied once, and acknowledged each time', async () => {
+    const w = world({ counter: { initial: 0 } }, 'localstorage')
+    const writer = w.tab()
+    await writer.write('counter', 'set', 1) // the first tab to write is the writer
+    const tab = hand(w.name)
+    const request = { request: 'hand:1', topic: 'counter', seen: '1', next: record('2', '2') }
+    tab.post(request)
+    tab.post(request)
+    await until(() => tab.answers('hand:1').length === 2)
+    expect(tab.answers('hand:1')).toEqual(Array(2).fill({ answer: 'hand:1', topic: 'counter', raw: request.next, ok: true }))
+    await writer.write('counter', 'set', 3)
+    tab.post(request) // once the topic moved on: acknowledged again, neither a failure nor a second write
+    await until(() => tab.answers('hand:1').length === 3)
+    expect(tab.answers('hand:1')[2]).toEqual({ answer: 'hand:1', topic: 'counter', raw: expect.stringContaining('"revision":"3"'), ok: true })
+    expect(await w.tab().snapshot('counter')).toEqual({ revision: '3', data: 3 })
+  })
+
+  it('a request whose writer closed before it arrived is sent again to the next writer and applied once', async () => {
+    const w = world({ counter: { initial: 0 } }, 'localstorage')
+    const [a, b, c] = [w.tab(), w.tab(), w.tab()]
+    await a.write('counter', 'set', 1) // a is the writer
+    await b.write('counter', 'set', 1) // b waits for the writer lock next
+    let closed = false
+    intercept((m) => {
+      if (m.request && m.next && !closed) (closed = true), a.close() // c's compare-and-set is on its way
+    })
+    expect(await c.write('counter', 'set', 2, '1')).toEqual({ revision: '2', previousRevision: '1', exact: true })
+    expect(closed).toBe(true)
+    expect(await w.tab().snapshot('counter')).toEqual({ revision: '2', data: 2 })
+  })
+
+  it('a request the closing writer stored but never answered is acknowledged by the next writer, not applied twice', async () => {
+    const w = world({ counter: { initial: 0 } }, 'localstorage')
+    const [a, b, c] = [w.tab(), w.tab(), w.tab()]
+    await a.write('counter', 'set', 1)
+    await b.write('counter', 'set', 1)
+    let dropped = false
+    // a stores c's write, then its answer is lost (as when a tab crashes between the two).
+    intercept((m) => {
+      if (m.answer && m.ok && !dropped) return (dropped = true), a.close(), true
+    })
+    expect(await c.write('counter', 'set', 2, '1')).toEqual({ revision: '2', previousRevision: '1', exact: true })
+    expect(dropped).toBe(true)
+    expect(await w.tab().snapshot('counter')).toEqual({ revision: '2', data: 2 })
+  })
+
+  it('the next writer starts from the records the old one announced, not from its stale copy', async () => {
+    const w = world({ keys: { initial: {} } }, 'localstorage', { stale: true })
+    const [a, b] = [w.tab(), w.tab()]
+    await b.snapshot('keys') // b hears the writer from here on
+    for (const k of ['x', 'y', 'z']) await a.write('keys', 'patch', { [k]: true }) // a is the writer
+    a.close()
+    expect(await b.write('keys', 'patch', { w: true })).toMatchObject({ revision: '4', previousRevision: '3' })
+    expect(await w.tab().snapshot('keys')).toEqual({ revision: '4', data: { x: true, y: true, z: true, w: true } })
+  })
+
+  it('the writer tab hears of a record it stored for a tab that closed before announcing it', async () => {
+    const w = world({ counter: { initial: 0 } }, 'localstorage')
+    const a = w.tab()
+    const shown = open<number>(a, 'counter')
+    await shown.ready
+    await a.write('counter', 'set', 0) // a is the writer
+    const b = w.tab()
+    intercept((m) => 'sourceId' in m) // b's invalidation never leaves (b's tab closed first)
+    await b.write('counter', 'set', 1)
+    await until(() => shown.get()?.revision === '1')
+    expect(shown.get()).toEqual({ revision: '1', data: 1 })
+  })
+
+  it('after a hand-over, every tab fetches a record the closed writer stored but never announced', async () => {
+    const w = world({ counter: { initial: 0 } }, 'localstorage')
+    const a = w.tab()
+    await a.write('counter', 'set', 0) // a is the writer
+    const b = w.tab()
+    const shown = open<number>(b, 'counter')
+    await shown.ready
+    await b.write('counter', 'set', 0) // b waits for the writer lock next
+    let closing = false
+    intercept((m) => closing && ('sourceId' in m || 'ok' in m)) // a's answer and invalidation are lost with its tab
+    closing = true
+    await a.write('counter', 'set', 1)
+    a.close()
+    closing = false
+    await until(() => shown.get()?.revision === '1')
+    expect(shown.get()).toEqual({ revision: '1', data: 1 })
+  })
+
+  it('a request pending when its backend closes fails with STORAGE_UNAVAILABLE', async () => {
+    const w = world({ counter: { initial: 0 } }, 'localstorage')
+    const [a, b] = [w.tab(), w.tab()]
+    await a.write('counter', 'set', 1)
+    intercept((m) => {
+      if (m.request && m.next) b.close()
+    })
+    const error = await rejection(b.write('counter', 'set', 2))
+    expect(isStateSyncError(error, 'STORAGE_UNAVAILABLE') && error.message).toMatch(/closed/)
+    expect(await w.tab().snapshot('counter')).toEqual({ revision: '1', data: 1 })
   })
 })

@@ -130,11 +130,11 @@ export function browser(options: BrowserOptions): BrowserBackend {
     throw new StateSyncError('INVALID_ARGUMENT', `storage must be 'indexeddb' or 'localstorage'`, { argument: 'storage' })
   const topics = new Map<string, Declared>()
   for (const [topic, declaration] of Object.entries(options.topics ?? {})) topics.set(topic, declare(topic, declaration))
+  const locks = options.locks === undefined ? globalThis.navigator?.locks : (options.locks ?? undefined)
   const store =
     storage === 'indexeddb'
       ? indexedDbStore(options.indexedDB ?? globalThis.indexedDB, name)
-      : localStorageStore(() => options.localStorage ?? globalThis.localStorage, name)
-  const locks = options.locks === undefined ? globalThis.navigator?.locks : (options.locks ?? undefined)
+      : localStorageStore(() => options.localStorage ?? globalThis.localStorage, name, locks)
   const events = channel(name, store.watch)
   const sourceId = 'tab-' + Math.random().toString(36).slice(2, 10)
   const problems: BrowserProblem[] = []
@@ -184,7 +184,7 @@ export function browser(options: BrowserOptions): BrowserBackend {
   // must change is rewritten first. Without it, `undefined` for such a record.
   const current = async (topic: string, d: Declared, exclusive: boolean): Promise<Reading | undefined> => {
     for (;;) {
-      const raw = await store.read(topic)
+      const raw = await store.read(topic, exclusive)
       let reading: Reading | undefined
       try {
         reading = await read(topic, d, raw, Date.now(), exclusive)
@@ -231,6 +231,7 @@ export function browser(options: BrowserOptions): BrowserBackend {
             topic,
             expectedRevision,
             currentRevision: previousRevision,
+            currentData: state.data,
           })
         const data = kind === 'set' ? value : mergePatch(state.data, value)
         let json: string | undefined

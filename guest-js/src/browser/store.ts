@@ -10,7 +10,8 @@ import type { StoredRecord } from './record'
 /**
  * A storage of topic records. Every write is a compare-and-set: it applies
  * only if the stored value still has the stamp the writer read, checked and
- * written in one storage transaction.
+ * written in one storage transaction (localStorage: in one task of the tab
+ * that writes for all, see writer.ts).
  *
  * @example
  * const ok = await store.commit('settings', '3', record)
@@ -19,8 +20,12 @@ export interface Store {
   readonly kind: 'indexeddb' | 'localstorage'
   /** Whether records are stored as text (localStorage). */
   readonly textual: boolean
-  /** The value stored for `topic`, as found (not checked), or `undefined`. */
-  read(topic: string): Promise<unknown>
+  /**
+   * The value stored for `topic`, as found (not checked), or `undefined`.
+   * With `fresh` (the caller holds the topic's lock and may write), one no
+   * tab's write can be missing from (localStorage asks its writer tab).
+   */
+  read(topic: string, fresh?: boolean): Promise<unknown>
   /**
    * If the value stored for `topic` still has `stamp` `seen` (see `stamp` in
    * schema.ts), stores `next` and, with `aside` (a key from {@link Store.asideKey}),
@@ -33,8 +38,9 @@ export interface Store {
   asideKey(topic: string): string
   /**
    * Where the storage itself tells of changes made by other tabs (localStorage's
-   * `storage` event): calls `changed` with the topic and its new revision;
-   * returns the function that stops it.
+   * `storage` event, and the records its writer tab announces): calls
+   * `changed` with the topic and its new revision; returns the function that
+   * stops it.
    */
   watch?(changed: (topic: string, revision: string) => void): () => void
   /** Releases the storage (closes the database). */

@@ -8,8 +8,14 @@ import { browser, type BrowserOptions } from '../../src/browser/index'
 export function lockManager(): LockManager {
   const tails = new Map<string, Promise<unknown>>()
   return {
-    request(name: string, task: () => Promise<unknown>) {
-      const run = (tails.get(name) ?? Promise.resolve()).then(() => task())
+    request(name: string, ...args: [() => Promise<unknown>] | [{ signal?: AbortSignal }, () => Promise<unknown>]) {
+      const [options, task] = args.length === 1 ? [{}, args[0]] : args
+      const { signal } = options
+      const run = (tails.get(name) ?? Promise.resolve()).then(() => {
+        // An aborted request that has not been granted is dropped, as the Web Locks API does.
+        if (signal?.aborted) throw new DOMException('aborted', 'AbortError')
+        return task()
+      })
       tails.set(name, run.catch(() => {}))
       return run
     },
@@ -42,10 +48,33 @@ export class MemoryStorage implements Storage {
   }
 }
 
+/**
+ * One tab's copy of a localStorage, as Chromium gives each tab: it reads its
+ * own copy, loaded when the tab opened, which never hears of other tabs'
+ * writes (the worst case of its lag); its own writes go to `truth` too.
+ */
+export class StaleCopy extends MemoryStorage {
+  constructor(readonly truth: MemoryStorage) {
+    super()
+    truth.map.forEach((v, k) => this.map.set(k, v))
+  }
+  override setItem(key: string, value: string) {
+    this.truth.setItem(key, value)
+    super.setItem(key, value)
+  }
+  override removeItem(key: string) {
+    this.truth.removeItem(key)
+    super.removeItem(key)
+  }
+}
+
 let origins = 0
 
-/** One origin: tabs opened with `tab()` share its storage, locks and channel. */
-export function origin(base: Omit<BrowserOptions, 'name'>, { locks = true } = {}) {
+/**
+ * One origin: tabs opened with `tab()` share its storage, locks and channel.
+ * With `stale`, each tab reads localStorage from its own {@link StaleCopy}.
+ */
+export function origin(base: Omit<BrowserOptions, 'name'>, { locks = true, stale = false } = {}) {
   const name = 'test-' + ++origins
   const shared = { indexedDB: new IDBFactory(), localStorage: new MemoryStorage(), locks: locks ? lockManager() : null }
   const opened: ReturnType<typeof browser>[] = []
@@ -53,7 +82,8 @@ export function origin(base: Omit<BrowserOptions, 'name'>, { locks = true } = {}
     ...shared,
     name,
     tab(extra: Partial<BrowserOptions> = {}) {
-      const backend = browser({ ...shared, ...base, ...extra, name })
+      const copy = stale ? { localStorage: new StaleCopy(shared.localStorage) } : {}
+      const backend = browser({ ...shared, ...copy, ...base, ...extra, name })
       opened.push(backend)
       return backend
     },
