@@ -443,6 +443,102 @@ describe('browser backend: the localStorage writer', () => {
     expect(shown.get()).toEqual({ revision: '1', data: 1 })
   })
 
+  // The race of the hand-over: writer `a` stores a record and its tab dies before
+  // the answer leaves (nothing `a` posts from then on arrives), while every
+  // tab's copy of localStorage is stale (never hears another tab's write).
+  // `store` makes the write that `a` stores. Every content stored and every
+  // state a tab showed is kept, by revision, in `seen`.
+  // With `requesterCloses`, tab `c` closes with `a` (it never sends its request again).
+  const writerDiesAfterStoring = async (store: (tabs: { a: ReturnType<typeof browser>; c: ReturnType<typeof browser> }) => Promise<unknown>, requesterCloses = false) => {
+    const w = world({ keys: { initial: {} } }, 'localstorage', { stale: true })
+    const seen = new Map<string, Set<string>>()
+    const saw = (revision: string, data: unknown) => seen.set(revision, (seen.get(revision) ?? new Set()).add(JSON.stringify(data)))
+    const setItem = w.localStorage.setItem.bind(w.localStorage)
+    vi.spyOn(w.localStorage, 'setItem').mockImplementation((k, v) => {
+      setItem(k, v)
+      const r = JSON.parse(v) as { revision?: string; json?: string }
+      if (k.endsWith(':topic:keys') && r.json) saw(r.revision!, JSON.parse(r.json))
+    })
+    const view = (backend: ReturnType<typeof browser>) => {
+      const v = open<Record<string, true>>(backend, 'keys')
+      v.subscribe((s) => saw(s.revision, s.data))
+      return v
+    }
+    const [a, b, c] = [w.tab(), w.tab(), w.tab()]
+    const views = [view(a), view(b), view(c)]
+    await Promise.all(views.map((v) => v.ready)) // a is the writer; b waits for the writer lock first
+    await views[0]!.patch({ a1: true })
+    await until(() => views.every((v) => v.get()?.revision === '1'))
+    let [dying, dead] = [true, false]
+    intercept((m) => dead || (dead = dying && m.answer !== undefined && m.ok === true))
+    const stored = store({ a, c })
+    await until(() => dead)
+    a.close()
+    if (requesterCloses) c.close()
+    dying = dead = false
+    // A tab opened now loads its copy with the record a stored.
+    const late = view(w.tab())
+    await late.ready
+    return { w, a, b, c, stored, late, seen, views }
+  }
+  // No revision names two contents, in storage or in any tab.
+  const oneContentPerRevision = (seen: Map<string, Set<string>>) =>
+    expect([...seen].filter(([, contents]) => contents.size > 1)).toEqual([])
+
+  it('race: the writer dies after storing its own write, before its answer leaves, and the next writer\'s copy never has it: the next writer does not reuse the revision, nothing acknowledged is lost', async () => {
+    const { w, b, late, seen, views, stored } = await writerDiesAfterStoring(({ a }) => a.write('keys', 'patch', { a2: true }))
+    expect(await stored).toEqual({ revision: '2', previousRevision: '1', exact: true }) // acknowledged in a's tab
+    expect(late.get()).toEqual({ revision: '2', data: { a1: true, a2: true } })
+    expect(await b.write('keys', 'patch', { b: true })).toEqual({ revision: '3', previousRevision: '2', exact: true })
+    const final = { revision: '3', data: { a1: true, a2: true, b: true } }
+    await until(() => [late, views[1]!, views[2]!].every((v) => JSON.stringify(v.get()) === JSON.stringify(final)))
+    expect(await w.tab().snapshot('keys')).toEqual(final)
+    oneContentPerRevision(seen)
+  })
+
+  it('race: the writer dies after storing another tab\'s write, before its answer leaves, and that tab closes too: the next writer does not reuse the revision', async () => {
+    const { w, b, late, seen, stored } = await writerDiesAfterStoring(({ c }) => rejection(c.write('keys', 'patch', { c: true })), true)
+    expect(isStateSyncError(await stored, 'STORAGE_UNAVAILABLE')).toBe(true) // c closed before it heard the outcome
+    expect(late.get()).toEqual({ revision: '2', data: { a1: true, c: true } })
+    expect(await b.write('keys', 'patch', { b: true })).toEqual({ revision: '3', previousRevision: '2', exact: true })
+    const final = { revision: '3', data: { a1: true, c: true, b: true } }
+    await until(() => JSON.stringify(late.get()) === JSON.stringify(final))
+    expect(await w.tab().snapshot('keys')).toEqual(final)
+    oneContentPerRevision(seen)
+  })
+
+  it('after that race, a compare-and-set expecting the revision before the lost answer is a REVISION_CONFLICT carrying the stored record; one expecting the stored record applies', async () => {
+    const { c, seen } = await writerDiesAfterStoring(({ a }) => a.write('keys', 'patch', { a2: true }))
+    const error = await rejection(c.write('keys', 'patch', { c: true }, '1'))
+    expect(isStateSyncError(error, 'REVISION_CONFLICT') && error.details).toEqual({
+      topic: 'keys',
+      expectedRevision: '1',
+      currentRevision: '2',
+      currentData: { a1: true, a2: true },
+    })
+    expect(await c.write('keys', 'patch', { c: true }, '2')).toEqual({ revision: '3', previousRevision: '2', exact: true })
+    expect(await c.snapshot('keys')).toEqual({ revision: '3', data: { a1: true, a2: true, c: true } })
+    oneContentPerRevision(seen)
+  })
+
+  it('a compare-and-set the dying writer refused, its answer lost, is refused again by the next writer, not applied', async () => {
+    const w = world({ counter: { initial: 0 } }, 'localstorage', { stale: true })
+    const [a, b] = [w.tab(), w.tab()]
+    await a.snapshot('counter') // a is the writer
+    await b.snapshot('counter') // b hears it, and waits for the writer lock
+    await a.write('counter', 'set', 1)
+    const tab = hand(w.name)
+    let [dying, dead] = [true, false]
+    intercept((m) => dead || (dead = dying && m.answer === 'hand:1'))
+    tab.post({ request: 'hand:1', topic: 'counter', seen: '0', next: record('1', '9') }) // the topic has left revision 0
+    await until(() => dead)
+    a.close()
+    dying = dead = false
+    await until(() => tab.answers('hand:1').length === 1)
+    expect(tab.answers('hand:1')[0]).toEqual({ answer: 'hand:1', topic: 'counter', raw: expect.stringContaining('"revision":"1"'), ok: false })
+    expect(await w.tab().snapshot('counter')).toEqual({ revision: '1', data: 1 })
+  })
+
   it('a request pending when its backend closes fails with STORAGE_UNAVAILABLE', async () => {
     const w = world({ counter: { initial: 0 } }, 'localstorage')
     const [a, b] = [w.tab(), w.tab()]

@@ -12,14 +12,26 @@
  * stored now and goes to every tab, so each tab knows the newest record
  * even before its copy does.
  *
+ * Every request goes to every tab before a writer runs it, the writer's own
+ * included, and every tab keeps the requests it heard until it hears their
+ * answers.
+ *
  * Hand-over: when the writer's tab closes (or its backend does), the next
  * tab waiting for the lock becomes the writer. Before it answers anything it
  * posts a message through the browser to itself and waits for it, so that it
- * has heard every answer the old writer posted first; it starts from the
- * newest record it knows. Then it tells the tabs (`writer`), which send again
- * every request still unanswered, and which read their copy again, since a
- * closing tab's last messages can be lost. A request that reaches a writer
- * again (the same `request` id) is acknowledged if it was applied (the
+ * has heard every request and answer the old writer posted first; it starts
+ * from the newest record it knows. A closing tab's last messages can be lost,
+ * so the old writer may have stored a record whose answer never left; its
+ * request did (a tab's messages leave in the order it sent them, and the
+ * request went before the record was stored). So the new writer first runs
+ * again every request it heard and never heard answered, in order, as the old
+ * writer did: a compare-and-set it had applied is stored again, the same
+ * record at the same revision, where the new writer's copy does not have it
+ * yet (or found stored where it does), one it had refused is refused again,
+ * one it never ran is run. No revision is reused for other data, and none is
+ * skipped. Then it tells the tabs (`writer`), which send again every request
+ * still unanswered, and which read their copy again. A request that reaches a
+ * writer again (the same `request` id) is acknowledged if it was applied (the
  * writers remember the ids they heard applied, and a value stored already is
  * one applied), never applied twice.
  *
@@ -101,10 +113,13 @@ export function writer(
   let fenced = noop
   const pending = new Map<string, { request: Request; resolve: (a: Answer) => void }>()
   const applied = new Set<string>()
+  // Requests from any tab (the writer's own included) whose answer this tab has not heard.
+  const unanswered = new Map<string, Request>()
 
   const remember = (a: Answer) => {
     const id = a.answer!
     heard(a)
+    unanswered.delete(id)
     if (a.ok && applied.add(id).size > KEEP) applied.delete(applied.values().next().value!)
     pending.get(id)?.resolve(a)
     pending.delete(id)
@@ -118,7 +133,7 @@ export function writer(
   const receive = ({ data: m }: MessageEvent<Message>) => {
     if (m.ping) m.ping === tab && fenced()
     else if (m.writer) handedOver(), pending.forEach((p) => bc?.postMessage(p.request))
-    else if (m.request) elected && answer(m as Request)
+    else if (m.request) elected ? answer(m as Request) : unanswered.set(m.request, m as Request)
     else if (m.topic) remember(m as Answer)
   }
   // Through the browser to this tab: once it arrives, so has every message posted before it.
@@ -141,6 +156,7 @@ export function writer(
         if (signal.aborted) return
         elected = true
         handedOver()
+        unanswered.forEach(answer)
         bc!.postMessage({ writer: 1 })
         pending.forEach((p) => answer(p.request))
         await new Promise<void>((resolve) => (release = resolve))
@@ -156,8 +172,8 @@ export function writer(
       if (!bc) return Promise.resolve(serve(request))
       return new Promise((resolve) => {
         pending.set(request.request, { request, resolve })
+        bc!.postMessage(request)
         if (elected) answer(request)
-        else bc!.postMessage(request)
       })
     },
     close() {
@@ -170,6 +186,7 @@ export function writer(
       release = noop
       pending.forEach((p) => p.resolve({ topic: p.request.topic, raw: null, error: { name: 'InvalidStateError', message: 'the backend was closed' } }))
       pending.clear()
+      unanswered.clear()
     },
   }
 }
