@@ -36,12 +36,18 @@ export type ActionMap = Record<string, unknown>
 
 /**
  * The arguments of `act` after the action's name: optional when the action
- * takes `undefined`.
+ * takes `undefined` or `null`, which is how a Rust argument of type `()` or
+ * `Option<T>` is generated (the plugin reads a missing argument as `null`).
  *
  * @example
  * const args: ActionArgs<{ reset: undefined }, 'reset'> = []
+ * const none: ActionArgs<{ clear: null }, 'clear'> = []
  */
-export type ActionArgs<A extends object, K extends keyof A> = undefined extends A[K] ? [args?: A[K]] : [args: A[K]]
+export type ActionArgs<A extends object, K extends keyof A> = undefined extends A[K]
+  ? [args?: A[K]]
+  : null extends A[K]
+    ? [args?: A[K]]
+    : [args: A[K]]
 
 /**
  * Options of {@link topic}: those of the engine, except what the Tauri

@@ -6,7 +6,7 @@
  * `append`, and `theme` and `counter` have none. Every `@ts-expect-error` line
  * must fail, or tsc reports the directive as unused.
  */
-import { topic, type ActionOutcome, type ActionsDeclared, type TopicActions } from 'tauri-plugin-state-sync-api'
+import { topic, type ActionArgs, type ActionOutcome, type ActionsDeclared, type TopicActions } from 'tauri-plugin-state-sync-api'
 import type { Equal } from './equal'
 import type { Rename, Shape } from './topics.gen'
 
@@ -33,6 +33,15 @@ export async function correctUses(): Promise<void> {
   await topic<unknown, 'profile', { rename: { anything: 1 } }>('profile').act('rename', { newName: 'ada' })
   void outcome
 }
+
+// A Rust argument of type `()` is generated as `null` and `Option<T>` as
+// `T | null`: the plugin reads a missing argument as `null`, so both may be
+// left out; a required argument may not.
+export const optional: [
+  Equal<ActionArgs<{ reset: null }, 'reset'>, [args?: null]>,
+  Equal<ActionArgs<{ limit: number | null }, 'limit'>, [args?: number | null]>,
+  Equal<ActionArgs<{ rename: Rename }, 'rename'>, [args: Rename]>,
+] = [true, true, true]
 
 export async function wrongUses(): Promise<void> {
   // @ts-expect-error a misspelt action name
