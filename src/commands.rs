@@ -181,8 +181,8 @@ fn permit(scope: &TopicScope, topic: &str, access: Access) -> Result<()> {
 /// (the scope of `snapshot`, which every read permission grants), not from
 /// the write scope the write command was called with.
 fn may_read<R: Runtime>(webview: &Webview<R>, topic: &str) -> bool {
-    match webview.resolve_command_scope::<TopicPattern>("state-sync", "snapshot") {
-        Ok(Some(scope)) => TopicScope::from(scope.command_scope()).permits(topic).unwrap_or(false),
+    match TopicScope::of_command(webview, "snapshot") {
+        Ok(Some(scope)) => scope.permits(topic).unwrap_or(false),
         _ => false,
     }
 }

@@ -30,13 +30,10 @@ use tauri::{ipc::InvokeResponseBody, AppHandle, Emitter, Runtime, Webview};
 use crate::{
     models::{ChannelMessage, Invalidation, INVALIDATION_EVENT},
     persistence::{PersistenceError, PERSISTENCE_ERROR_EVENT},
-    scope::{TopicPattern, TopicScope},
+    scope::TopicScope,
 };
 
 use subscribers::Subscribers;
-
-/// The plugin's name, under which Tauri resolves its permissions.
-const PLUGIN: &str = "state-sync";
 
 /// When the plugin emits the broadcast events ([`INVALIDATION_EVENT`] and
 /// [`PERSISTENCE_ERROR_EVENT`]) besides delivering to subscribed windows.
@@ -96,8 +93,8 @@ impl Delivery {
     /// Re-reads from the app's capabilities what `webview` may read (the
     /// scope of its `subscribe` command), and records it.
     pub(crate) fn refresh<R: Runtime>(&self, webview: &Webview<R>) {
-        let scope = match webview.resolve_command_scope::<TopicPattern>(PLUGIN, "subscribe") {
-            Ok(resolved) => resolved.map(|r| TopicScope::from(r.command_scope())),
+        let scope = match TopicScope::of_command(webview, "subscribe") {
+            Ok(scope) => scope,
             Err(err) => {
                 log::warn!("state-sync: cannot resolve the scope of `{}`: {err}", webview.label());
                 None

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use glob::{MatchOptions, Pattern};
 use serde::{Deserialize, Deserializer};
-use tauri::ipc::CommandScope;
+use tauri::{ipc::CommandScope, Runtime, Webview};
 
 use crate::{Error, Result};
 
@@ -193,6 +193,20 @@ impl TopicScope {
                 && a.iter().zip(b).all(|(x, y)| Arc::ptr_eq(x, y) || x.source == y.source)
         }
         same(&self.allow, &other.allow) && same(&self.deny, &other.deny)
+    }
+}
+
+impl TopicScope {
+    /// What the capabilities let `webview` do through the plugin's `command`:
+    /// `None` when they do not grant the command at all. Resolved from the
+    /// app's capabilities on every call, so a capability added at run time
+    /// counts at once.
+    pub(crate) fn of_command<R: Runtime>(
+        webview: &Webview<R>,
+        command: &str,
+    ) -> tauri::Result<Option<TopicScope>> {
+        let resolved = webview.resolve_command_scope::<TopicPattern>("state-sync", command)?;
+        Ok(resolved.map(|r| TopicScope::from(r.command_scope())))
     }
 }
 
