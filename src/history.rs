@@ -123,7 +123,7 @@ impl HistoryLimits {
             return false;
         }
         // size <= percent/100 * len(data)  <=>  len(data) >= ceil(size * 100 / percent)
-        let needed = (size * 100).div_ceil(usize::from(self.patch_percent));
+        let needed = size.saturating_mul(100).div_ceil(usize::from(self.patch_percent));
         crate::json_size::at_least(data, needed)
     }
 }

@@ -413,6 +413,10 @@ impl TopicCell {
             return None;
         }
         let ops = ops.unwrap_or_else(|| delta::from_diff(before, after));
+        // A patch past the byte bound is never kept: counted, not written out.
+        if json_size::at_least(&ops, limits.bytes().saturating_add(1)) {
+            return None;
+        }
         let patch = delta::serialize(&ops);
         limits.admits(patch.len(), after).then_some(patch)
     }

@@ -117,6 +117,13 @@ fn the_byte_bound_keeps_the_latest_changes_and_older_revisions_get_the_snapshot(
     let edge = expect_delta(sync.get_since("t", rev(5)).unwrap());
     assert_eq!(applied(&seen[5], &patch_json(&edge)), seen[9]);
     assert_snapshot(sync, sync.get_since("t", rev(4)).unwrap(), "past the byte bound");
+    // One change larger than the whole bound is not kept, and breaks the chain.
+    sync.patch("t", json!({"note": "x".repeat(one * 4)})).unwrap();
+    for since in [9, 5] {
+        assert_snapshot(sync, sync.get_since("t", rev(since)).unwrap(), &format!("since {since}, across the large change"));
+    }
+    sync.patch("t", json!({"n": 1})).unwrap();
+    assert!(matches!(sync.get_since("t", rev(10)).unwrap(), CatchUp::Delta(_)));
 }
 
 #[test]
