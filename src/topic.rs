@@ -380,13 +380,21 @@ impl TopicCell {
                 previous_revision: current.revision,
                 exact,
             };
+            let limits = self.history().limits();
+            // The operations, when the history may keep them: a diff that
+            // finds none is the no-op check, so the values are walked once.
             let ops = match ops {
                 Some(ops) if ops.is_empty() => return Ok(unchanged),
+                None if Arc::ptr_eq(&data, &current.data) => return Ok(unchanged),
                 Some(ops) => Some(ops),
-                None if Arc::ptr_eq(&data, &current.data) || *data == *current.data => return Ok(unchanged),
+                None if limits.changes() > 0 => match delta::from_diff(&current.data, &data) {
+                    ops if ops.is_empty() => return Ok(unchanged),
+                    ops => Some(ops),
+                },
+                None if *data == *current.data => return Ok(unchanged),
                 None => None,
             };
-            let patch = self.patch_to_keep(&current.data, &data, ops);
+            let patch = ops.and_then(|ops| patch_to_keep(limits, ops, &data));
             match self.commit(current.revision, data, patch)? {
                 Ok(revision) => {
                     return Ok(WriteOutcome {
@@ -403,22 +411,6 @@ impl TopicCell {
                 }
             }
         }
-    }
-
-    /// The patch from `before` to `after` (made of `ops` when given), if the
-    /// history's limits keep it. Runs outside the lock, once per attempt.
-    fn patch_to_keep(&self, before: &Value, after: &Value, ops: Option<Vec<PatchOperation>>) -> Option<JsonPatch> {
-        let limits = self.history().limits();
-        if limits.changes() == 0 {
-            return None;
-        }
-        let ops = ops.unwrap_or_else(|| delta::from_diff(before, after));
-        // A patch past the byte bound is never kept: counted, not written out.
-        if json_size::at_least(&ops, limits.bytes().saturating_add(1)) {
-            return None;
-        }
-        let patch = delta::serialize(&ops);
-        limits.admits(patch.len(), after).then_some(patch)
     }
 
     /// Stores `data` at the next revision if the topic is still at `base`,
@@ -467,6 +459,17 @@ impl TopicCell {
             data: Some(current.data),
         }
     }
+}
+
+/// The patch of `ops`, which produce `data`, if `limits` keep it. Runs
+/// outside the lock, once per attempt.
+fn patch_to_keep(limits: HistoryLimits, ops: Vec<PatchOperation>, data: &Value) -> Option<JsonPatch> {
+    // A patch past the byte bound is never kept: counted, not written out.
+    if json_size::at_least(&ops, limits.bytes().saturating_add(1)) {
+        return None;
+    }
+    let patch = delta::serialize(&ops);
+    limits.admits(patch.len(), data).then_some(patch)
 }
 
 #[cfg(test)]
