@@ -21,7 +21,7 @@ use tauri::{
 
 use crate::{
     depth,
-    models::{ActionOutcome, Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
+    models::{ActionOutcome, CatchUp, Source, TopicCatchUp, TopicInfo, WriteOutcome},
     persistence::PersistenceError,
     scope::{Access, TopicPattern, TopicScope},
     state_sync::Change,
@@ -35,12 +35,18 @@ type Scope = CommandScope<TopicPattern>;
 #[serde(deny_unknown_fields)]
 pub(crate) struct SnapshotArgs {
     pub(crate) topic: String,
+    /// The revision the window has: answer with the change since then.
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) since: Option<Value>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SnapshotsArgs {
     pub(crate) topics: Vec<String>,
+    /// The revision the window has of some of `topics`, by topic.
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) since: Option<serde_json::Map<String, Value>>,
 }
 
 /// The arguments of a command that takes none: `{}`.
@@ -81,8 +87,8 @@ pub(crate) struct PatchArgs {
 
 /// An argument that was given, whatever its value: `null` is a value to
 /// refuse as a revision, not a way to leave the argument out.
-fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(deserializer).map(Some)
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
 }
 
 #[derive(Deserialize)]
@@ -150,6 +156,22 @@ pub(crate) fn expected(revision: Option<Value>) -> Result<Option<Revision>> {
     revision.as_ref().map(Revision::from_json).transpose()
 }
 
+/// The `since` of each of `topics`, from the map `since` of `snapshots`: a
+/// key that is not one of `topics` is refused, naming it.
+fn since_of_each(topics: &[String], since: Option<serde_json::Map<String, Value>>) -> Result<Vec<(&str, Option<Revision>)>> {
+    let since = since.unwrap_or_default();
+    if let Some(stray) = since.keys().find(|key| !topics.contains(key)) {
+        return Err(Error::invalid_argument(
+            Some(format!("since.{stray}")),
+            "names a topic that is not in `topics`",
+        ));
+    }
+    topics
+        .iter()
+        .map(|topic| Ok((topic.as_str(), since.get(topic).map(Revision::from_json).transpose()?)))
+        .collect()
+}
+
 fn source<R: Runtime>(webview: &Webview<R>) -> Source {
     Source::Webview(webview.label().to_owned())
 }
@@ -205,10 +227,14 @@ pub(crate) async fn snapshot<R: Runtime>(
     webview: Webview<R>,
     request: Request<'_>,
     scope: Scope,
-) -> Result<Snapshot> {
+) -> Result<CatchUp> {
     let args: SnapshotArgs = parse(&request)?;
     permit(&readable(&webview, &scope), &args.topic, Access::Read)?;
-    webview.state_sync().get(&args.topic)
+    let sync = webview.state_sync();
+    match expected(args.since)? {
+        Some(since) => sync.get_since(&args.topic, since),
+        None => sync.get(&args.topic).map(CatchUp::Snapshot),
+    }
 }
 
 #[command]
@@ -216,14 +242,15 @@ pub(crate) async fn snapshots<R: Runtime>(
     webview: Webview<R>,
     request: Request<'_>,
     scope: Scope,
-) -> Result<Vec<TopicSnapshot>> {
+) -> Result<Vec<TopicCatchUp>> {
     let args: SnapshotsArgs = parse(&request)?;
     let read = readable(&webview, &scope);
     // Every topic is checked before any is read, so a refusal reveals nothing.
     for topic in &args.topics {
         permit(&read, topic, Access::Read)?;
     }
-    webview.state_sync().get_many(&args.topics)
+    let topics = since_of_each(&args.topics, args.since)?;
+    webview.state_sync().get_many_since(&topics)
 }
 
 #[command]

@@ -56,12 +56,15 @@ use tauri::{
 
 mod actions;
 mod commands;
+mod delta;
 mod depth;
 mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod history;
 mod invalidation;
+mod json_size;
 mod models;
 mod persistence;
 mod registry;
@@ -76,10 +79,11 @@ pub mod typescript;
 
 pub use depth::MAX_DEPTH;
 pub use error::{ActionError, Error, Result};
+pub use history::HistoryLimits;
 pub use invalidation::Broadcast;
 pub use models::{
-    ActionOutcome, ChannelMessage, Invalidation, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome,
-    INVALIDATION_EVENT, RUST_SOURCE_ID,
+    ActionOutcome, CatchUp, ChannelMessage, Delta, Invalidation, JsonPatch, Snapshot, TopicCatchUp, TopicInfo,
+    TopicSnapshot, WriteOutcome, INVALIDATION_EVENT, RUST_SOURCE_ID,
 };
 pub use persistence::{Persistence, PersistenceError, ProblemKind, PERSISTENCE_ERROR_EVENT};
 pub use registry::{validate_topic_name, MAX_TOPIC_LEN};
@@ -88,6 +92,7 @@ pub use scope::Access;
 pub use state_sync::{StateSync, DEFAULT_MAX_PAYLOAD_BYTES};
 pub use typed::{ArgumentType, Topic, TopicKey, TopicType, TypedSnapshot};
 
+use history::HistoryConfig;
 use invalidation::Delivery;
 use persistence::saver::{Persister, Settings};
 use topic::Schema;
@@ -152,6 +157,7 @@ pub struct Builder {
     typescript: typescript::Registry,
     broadcast: Broadcast,
     stop_on_signals: bool,
+    histories: HistoryConfig,
 }
 
 impl Default for Builder {
@@ -169,6 +175,7 @@ impl Default for Builder {
             typescript: typescript::Registry::default(),
             broadcast: Broadcast::default(),
             stop_on_signals: true,
+            histories: HistoryConfig::default(),
         }
     }
 }
@@ -458,6 +465,46 @@ impl Builder {
         self
     }
 
+    /// How much change history every topic keeps for `since` pulls, unless
+    /// set for the topic by name with
+    /// [`topic_history_limits`](Self::topic_history_limits). Defaults to
+    /// [`HistoryLimits::new`]: 256 changes and 256 KiB of patches per topic,
+    /// patches up to half the data's size.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use tauri_plugin_state_sync::HistoryLimits;
+    /// # fn app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    /// builder.plugin(
+    ///     tauri_plugin_state_sync::Builder::new()
+    ///         .topic("todos", json!({ "items": [] }))
+    ///         .topic("cursor", json!({ "x": 0, "y": 0 }))
+    ///         // At most 64 changes and 64 KiB per topic...
+    ///         .history_limits(HistoryLimits::new().max_changes(64).max_bytes(64 * 1024))
+    ///         // ...and none for a topic whose every change replaces it.
+    ///         .topic_history_limits("cursor", HistoryLimits::off())
+    ///         .build(),
+    /// )
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn history_limits(mut self, limits: HistoryLimits) -> Self {
+        self.histories.default = limits;
+        self
+    }
+
+    /// How much change history the topic `name` keeps, whenever a topic of
+    /// that name is registered: declared on this builder or registered at
+    /// run time. See [`history_limits`](Self::history_limits) for an example;
+    /// setup fails with [`Error::InvalidTopic`] for a malformed name.
+    #[must_use]
+    pub fn topic_history_limits(mut self, name: impl Into<String>, limits: HistoryLimits) -> Self {
+        self.histories.topics.insert(name.into(), limits);
+        self
+    }
+
     /// When to emit the broadcast events besides delivering to subscribed
     /// windows. Defaults to [`Broadcast::WhileUnscoped`]: clients written for
     /// `@statesync/core`, which listen to [`INVALIDATION_EVENT`], keep
@@ -587,6 +634,7 @@ impl Builder {
             typescript: _,
             broadcast,
             stop_on_signals: _,
+            histories,
         } = self;
         let delivery = Arc::new(Delivery::new(broadcast));
         for declared in &mut topics {
@@ -597,6 +645,9 @@ impl Builder {
         }
         if let Some(name) = persist.into_keys().next() {
             return Err(Error::UnknownTopic { topic: name });
+        }
+        for name in histories.topics.keys() {
+            validate_topic_name(name)?;
         }
         let dir = tauri_plugin_store::resolve_store_path(app, &persist_dir)
             .map_err(|err| format!("cannot resolve {}: {err}", persist_dir.display()));
@@ -613,7 +664,7 @@ impl Builder {
             hook: on_persistence_error,
             delivery: delivery.clone(),
         });
-        let sync = StateSync::new(app.clone(), max_payload_bytes, persister, delivery);
+        let sync = StateSync::new(app.clone(), max_payload_bytes, persister, delivery, histories);
         for declared in topics {
             sync.declare(&declared.name, declared.initial?, declared.schema, declared.persistence, false)?;
         }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{value::RawValue, Value};
 
 use crate::{PersistenceError, Revision};
 
@@ -28,6 +28,103 @@ pub struct Snapshot {
     /// The topic's data, shared rather than copied.
     #[cfg_attr(feature = "typescript", ts(type = "unknown"))]
     pub data: Arc<Value>,
+}
+
+/// An RFC 6902 JSON Patch, kept as its compact JSON text: an array of
+/// operations, each `{ "op": "add" | "replace", "path", "value" }` or
+/// `{ "op": "remove", "path" }`, where `path` is a JSON Pointer (`""` is the
+/// whole value).
+///
+/// Serialized as that array. The text is shared, not copied, between the
+/// topic's history and every answer that carries it. To work on the
+/// operations, parse [`as_str`](Self::as_str) (for example into
+/// `json_patch::Patch`).
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(
+    feature = "typescript",
+    ts(type = "Array<{ op: \"add\" | \"replace\", path: string, value: unknown } | { op: \"remove\", path: string }>")
+)]
+#[derive(Clone, Debug, Serialize)]
+pub struct JsonPatch(Arc<RawValue>);
+
+impl JsonPatch {
+    pub(crate) fn from_raw(raw: Box<RawValue>) -> Self {
+        JsonPatch(raw.into())
+    }
+
+    /// The patch as compact JSON text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The length of that text in bytes.
+    pub fn len(&self) -> usize {
+        self.as_str().len()
+    }
+
+    /// Whether the patch has no operations: the data did not change.
+    pub fn is_empty(&self) -> bool {
+        self.as_str() == "[]"
+    }
+}
+
+impl PartialEq for JsonPatch {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+/// The change of a topic from revision `from` to `revision`: applying
+/// `patch` to the data at `from` gives the data at `revision`.
+///
+/// Serialized as `{ "revision": "42", "from": "40", "patch": [...] }`.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Delta {
+    /// The revision the patch leads to: the topic's current revision when read.
+    pub revision: Revision,
+    /// The revision the patch applies to.
+    pub from: Revision,
+    /// The operations, in order. Empty when `from` equals `revision`.
+    pub patch: JsonPatch,
+}
+
+/// The answer to a pull with `since`: the change from `since` when the
+/// topic's history reaches back to it, otherwise the full snapshot.
+///
+/// Serialized as a [`Delta`] or as a [`Snapshot`]; the one with `data` is the
+/// snapshot. See [`crate::StateSync::get_since`].
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CatchUp {
+    /// The change since the revision asked for.
+    Delta(Delta),
+    /// The data, when no delta from the revision asked for can be given.
+    Snapshot(Snapshot),
+}
+
+impl CatchUp {
+    /// The revision the answer brings its reader to.
+    pub fn revision(&self) -> Revision {
+        match self {
+            CatchUp::Delta(delta) => delta.revision,
+            CatchUp::Snapshot(snapshot) => snapshot.revision,
+        }
+    }
+}
+
+/// One entry of the `snapshots` command with `since`: a [`CatchUp`] tagged
+/// with its topic.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TopicCatchUp {
+    /// The topic's name.
+    pub topic: String,
+    /// Its delta or its snapshot.
+    #[serde(flatten)]
+    pub catch_up: CatchUp,
 }
 
 /// One entry of the `snapshots` command: a snapshot tagged with its topic.

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::{
     models::{Snapshot, TopicInfo},
+    history::HistoryLimits,
     persistence::saver::PersistedTopic,
     topic::{Schema, TopicCell},
     Error, Result, Revision,
@@ -87,7 +88,8 @@ impl Registry {
     }
 
     /// Registers a topic whose first revision is at least `revision`, saved
-    /// to `persisted` when given, and returns its first snapshot and its cell.
+    /// to `persisted` when given, with a fresh history within `history`, and
+    /// returns its first snapshot and its cell.
     ///
     /// A name that was removed before continues after its last revision.
     pub(crate) fn insert(
@@ -97,6 +99,7 @@ impl Registry {
         revision: Revision,
         schema: Option<Schema>,
         persisted: Option<Arc<PersistedTopic>>,
+        history: HistoryLimits,
     ) -> Result<(Snapshot, Arc<TopicCell>)> {
         validate_topic_name(name)?;
         let mut topics = self.write();
@@ -115,7 +118,10 @@ impl Registry {
             None => revision,
         };
         let name: Arc<str> = name.into();
-        let cell = Arc::new(TopicCell::new(name.clone(), data, revision, schema).persisted_to(persisted));
+        let cell = TopicCell::new(name.clone(), data, revision, schema)
+            .persisted_to(persisted)
+            .with_history(history);
+        let cell = Arc::new(cell);
         let first = cell.snapshot();
         topics.retired.remove(&name);
         topics.live.insert(name, cell.clone());
@@ -185,9 +191,9 @@ mod tests {
     #[test]
     fn registering_a_taken_name_fails_and_keeps_the_first_topic() {
         let registry = Registry::default();
-        registry.insert("t", json!(1), Revision::ZERO, None, None).unwrap();
+        registry.insert("t", json!(1), Revision::ZERO, None, None, HistoryLimits::new()).unwrap();
         assert_eq!(
-            registry.insert("t", json!(2), Revision::ZERO, None, None).unwrap_err().code(),
+            registry.insert("t", json!(2), Revision::ZERO, None, None, HistoryLimits::new()).unwrap_err().code(),
             "TOPIC_EXISTS"
         );
         assert_eq!(*registry.get("t").unwrap().snapshot().data, json!(1));
@@ -196,11 +202,11 @@ mod tests {
     #[test]
     fn a_topic_registered_again_after_removal_never_reuses_a_revision() {
         let registry = Registry::default();
-        registry.insert("t", json!("old"), Revision::new(7), None, None).unwrap();
+        registry.insert("t", json!("old"), Revision::new(7), None, None, HistoryLimits::new()).unwrap();
         let (last, _) = registry.remove("t").unwrap();
         assert_eq!(last.revision, Revision::new(7));
         assert_eq!(registry.get("t").unwrap_err().code(), "UNKNOWN_TOPIC");
-        let again = registry.insert("t", json!("new"), Revision::ZERO, None, None).unwrap();
+        let again = registry.insert("t", json!("new"), Revision::ZERO, None, None, HistoryLimits::new()).unwrap();
         assert_eq!(again.0.revision, Revision::new(8));
     }
 
@@ -210,16 +216,16 @@ mod tests {
     #[test]
     fn a_write_that_looked_the_topic_up_before_remove_cannot_commit_after_it() {
         let registry = Registry::default();
-        registry.insert("t", json!("old"), Revision::new(3), None, None).unwrap();
+        registry.insert("t", json!("old"), Revision::new(3), None, None, HistoryLimits::new()).unwrap();
         let stale = registry.get("t").unwrap();
         let (last, _) = registry.remove("t").unwrap();
         let late = Arc::new(json!("late"));
         let err = stale
-            .write(None, |_| Ok(Proposal { data: late.clone(), exact: true }))
+            .write(None, |_| Ok(Proposal::new(late.clone(), true)))
             .unwrap_err();
         assert_eq!(err.code(), "UNKNOWN_TOPIC");
         assert_eq!(stale.snapshot(), last, "the removed cell kept its last snapshot");
-        let again = registry.insert("t", json!("new"), Revision::ZERO, None, None).unwrap();
+        let again = registry.insert("t", json!("new"), Revision::ZERO, None, None, HistoryLimits::new()).unwrap();
         assert_eq!(again.0.revision, Revision::new(4));
     }
 
@@ -227,7 +233,7 @@ mod tests {
     fn list_is_sorted_by_name() {
         let registry = Registry::default();
         for name in ["b", "c", "a"] {
-            registry.insert(name, json!(null), Revision::ZERO, None, None).unwrap();
+            registry.insert(name, json!(null), Revision::ZERO, None, None, HistoryLimits::new()).unwrap();
         }
         let names: Vec<_> = registry.list().into_iter().map(|i| i.topic).collect();
         assert_eq!(names, ["a", "b", "c"]);

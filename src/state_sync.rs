@@ -9,13 +9,17 @@ use tokio::sync::watch;
 
 use crate::{
     actions::{self, Run},
-    depth,
+    delta, depth,
+    history::{HistoryConfig, HistoryLimits},
+    json_size,
     invalidation::Delivery,
     persistence::{
         saver::{PersistedTopic, Persister},
         Persistence, PersistenceError,
     },
-    models::{ActionOutcome, Invalidation, Snapshot, Source, TopicInfo, TopicSnapshot, WriteOutcome},
+    models::{
+        ActionOutcome, CatchUp, Invalidation, Snapshot, Source, TopicCatchUp, TopicInfo, TopicSnapshot, WriteOutcome,
+    },
     registry::{validate_topic_name, Registry},
     topic::{expect_type, Proposal, Schema, TopicCell, Unknown},
     typed::{Topic, TopicKey},
@@ -55,6 +59,7 @@ struct Inner<R: Runtime> {
     persister: Arc<Persister>,
     delivery: Arc<Delivery>,
     max_payload_bytes: usize,
+    histories: HistoryConfig,
 }
 
 impl<R: Runtime> Clone for StateSync<R> {
@@ -80,6 +85,7 @@ impl<R: Runtime> StateSync<R> {
         max_payload_bytes: usize,
         persister: Persister,
         delivery: Arc<Delivery>,
+        histories: HistoryConfig,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -88,6 +94,7 @@ impl<R: Runtime> StateSync<R> {
                 persister: Arc::new(persister),
                 delivery,
                 max_payload_bytes,
+                histories,
             }),
         }
     }
@@ -120,6 +127,72 @@ impl<R: Runtime> StateSync<R> {
                 })
             })
             .collect()
+    }
+
+    /// What changed in `topic` since revision `since`, read together with
+    /// the current revision.
+    ///
+    /// A [`CatchUp::Delta`] when the topic's history reaches back to `since`:
+    /// its patch, applied to the data at `since`, gives the data at its
+    /// `revision`, and it is empty when `since` is the current revision.
+    /// Otherwise, and also when that patch would be larger than the data, the
+    /// full [`CatchUp::Snapshot`], as [`get`](Self::get) returns it: for a
+    /// `since` older than the history, newer than the topic, or from before
+    /// the topic was removed and registered again. A delta is never given
+    /// from a revision it does not start at.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use tauri_plugin_state_sync::{CatchUp, Revision, StateSyncExt};
+    /// # fn catch_up<R: tauri::Runtime>(app: &tauri::AppHandle<R>, mine: Revision) -> tauri_plugin_state_sync::Result<()> {
+    /// match app.state_sync().get_since("todos", mine)? {
+    ///     CatchUp::Delta(delta) => println!("{} → {}: {}", delta.from, delta.revision, delta.patch.as_str()),
+    ///     CatchUp::Snapshot(snapshot) => println!("all of it at {}: {}", snapshot.revision, snapshot.data),
+    ///     _ => {}
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn get_since(&self, topic: &str, since: Revision) -> Result<CatchUp> {
+        Ok(self.cell(topic)?.since(since))
+    }
+
+    /// [`get_since`](Self::get_since) for several topics, in the order
+    /// asked; a topic without a `since` gets its snapshot. Each answer is
+    /// consistent in itself; together they are not one atomic read.
+    pub fn get_many_since<S: AsRef<str>>(&self, topics: &[(S, Option<Revision>)]) -> Result<Vec<TopicCatchUp>> {
+        topics
+            .iter()
+            .map(|(topic, since)| {
+                let cell = self.cell(topic.as_ref())?;
+                Ok(TopicCatchUp {
+                    topic: cell.name().to_owned(),
+                    catch_up: match since {
+                        Some(since) => cell.since(*since),
+                        None => CatchUp::Snapshot(cell.snapshot()),
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Sets how much history the live topic `topic` keeps, dropping at once
+    /// what no longer fits. A topic registered again under this name later
+    /// starts with the limits of the [`crate::Builder`] again.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use tauri_plugin_state_sync::{HistoryLimits, StateSyncExt};
+    /// # fn open<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> tauri_plugin_state_sync::Result<()> {
+    /// app.state_sync().register("project/7", json!({ "files": [] }))?;
+    /// app.state_sync().set_history_limits("project/7", HistoryLimits::new().max_changes(32))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn set_history_limits(&self, topic: &str, limits: HistoryLimits) -> Result<()> {
+        self.cell(topic)?.set_history_limits(limits);
+        Ok(())
     }
 
     /// Every topic with its current revision, sorted by name.
@@ -327,10 +400,7 @@ impl<R: Runtime> StateSync<R> {
             let mut next = Value::clone(&current.data);
             change(&mut next);
             let (data, exact) = cell.validate(depth::accept(next)?)?;
-            Ok(Proposal {
-                data: Arc::new(data),
-                exact,
-            })
+            Ok(Proposal::new(Arc::new(data), exact))
         })
     }
 
@@ -515,7 +585,7 @@ impl<R: Runtime> StateSync<R> {
             let data = Arc::new(data);
             // The last proposal is what was committed, or equals the data kept.
             result = Some(data.clone());
-            Ok(Proposal { data, exact })
+            Ok(Proposal::new(data, exact))
         })?;
         Ok(ActionOutcome {
             outcome,
@@ -566,7 +636,11 @@ impl<R: Runtime> StateSync<R> {
             Some(schema) => schema.validate(topic, data, Unknown::Refuse)?.0,
             None => data,
         };
-        let (snapshot, cell) = self.inner.registry.insert(topic, data, revision, schema, persisted)?;
+        let history = self.inner.histories.limits_of(topic);
+        let (snapshot, cell) = self
+            .inner
+            .registry
+            .insert(topic, data, revision, schema, persisted, history)?;
         // Subscribe before the first save, so no change falls between them.
         let changes = cell.subscribe();
         if let Some(file) = cell.persisted() {
@@ -602,12 +676,7 @@ impl<R: Runtime> StateSync<R> {
             Change::Replace(data) => {
                 let (data, exact) = cell.validate(depth::accept(data)?)?;
                 let data = Arc::new(data);
-                self.commit(cell, expected, source, |_| {
-                    Ok(Proposal {
-                        data: data.clone(),
-                        exact,
-                    })
-                })
+                self.commit(cell, expected, source, |_| Ok(Proposal::new(data.clone(), exact)))
             }
             Change::Merge(patch) => {
                 let patch = depth::accept(patch)?;
@@ -619,13 +688,25 @@ impl<R: Runtime> StateSync<R> {
                 }
                 // Merging keeps the result within the deeper of the data and
                 // the patch, both within the limit, so it needs no check.
+                // The patch's operations are found from the members it names;
+                // none means the merge changes nothing, and no copy is made.
                 self.commit(cell, expected, source, |current| {
+                    let ops = delta::from_merge(&current.data, &patch);
+                    if ops.is_empty() {
+                        return Ok(Proposal {
+                            data: current.data.clone(),
+                            exact: true,
+                            ops: Some(ops),
+                        });
+                    }
                     let mut next = Value::clone(&current.data);
                     json_patch::merge(&mut next, &patch);
                     let (data, exact) = cell.validate(next)?;
+                    // What a typed topic normalized differs from the merge: diff it.
                     Ok(Proposal {
                         data: Arc::new(data),
                         exact,
+                        ops: exact.then_some(ops),
                     })
                 })
             }
@@ -636,7 +717,7 @@ impl<R: Runtime> StateSync<R> {
     /// than the configured limit.
     pub(crate) fn check_payload(&self, payload: &Value) -> Result<()> {
         let limit = self.inner.max_payload_bytes;
-        let size = serialized_len(payload);
+        let size = json_size::len(payload);
         if size > limit {
             return Err(Error::PayloadTooLarge { size, limit });
         }
@@ -696,34 +777,5 @@ impl<R: Runtime> StateSync<R> {
             .inner
             .persister
             .flush(&self.inner.app, true, self.inner.registry.cells());
-    }
-}
-
-/// The length of `value` serialized as compact JSON, without allocating it.
-fn serialized_len(value: &Value) -> usize {
-    struct Counter(usize);
-    impl std::io::Write for Counter {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut counter = Counter(0);
-    // Writing a `Value` into an infallible writer cannot fail.
-    let _ = serde_json::to_writer(&mut counter, value);
-    counter.0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::serialized_len;
-
-    #[test]
-    fn serialized_len_matches_compact_json() {
-        let value = serde_json::json!({"a": [1, "two", null], "é": true});
-        assert_eq!(serialized_len(&value), serde_json::to_vec(&value).unwrap().len());
     }
 }

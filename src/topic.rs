@@ -29,24 +29,40 @@
 //!   the channel's write lock; a writer that looked the topic up before then
 //!   fails with [`Error::UnknownTopic`] instead of committing a revision that
 //!   the topic registered again under the same name would reuse.
+//! * **Every change is kept as a patch, while it fits.** The write computes
+//!   the RFC 6902 patch of its change outside the lock, once (from the merge
+//!   patch for `patch`, by diffing otherwise), and the commit appends it to
+//!   the topic's bounded history in the same critical section that bumps the
+//!   revision, so the history always ends at the current revision (see
+//!   `history`). A `since` pull reads the snapshot and the history together.
 //! * **Topics are independent.** Each topic has its own channel; nothing
 //!   locks two topics at once.
+//!
+//! Lock order: the channel's lock, then the history's mutex. The history is
+//! locked alone only to read or change its limits.
 
 use std::{
     any::TypeId,
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc,
+        Arc, Mutex, MutexGuard,
     },
 };
+
+use json_patch::PatchOperation;
 
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::{
-    actions::Actions, depth, models::Snapshot, persistence::saver::PersistedTopic, Error, Result, Revision,
-    WriteOutcome,
+    actions::Actions,
+    delta, depth,
+    history::{self, History, HistoryLimits, Reach},
+    json_size,
+    models::{CatchUp, Delta, JsonPatch, Snapshot},
+    persistence::saver::PersistedTopic,
+    Error, Result, Revision, WriteOutcome,
 };
 
 /// The Rust type behind a typed topic, and how to validate JSON against it.
@@ -183,6 +199,17 @@ pub(crate) struct Proposal {
     pub(crate) data: Arc<Value>,
     /// Whether `data` is what the writer itself would compute; see [`WriteOutcome::exact`].
     pub(crate) exact: bool,
+    /// When the writer knows them, exactly the operations that take the
+    /// snapshot it read to `data`: empty when `data` equals it. Otherwise
+    /// the cell compares the two and diffs them.
+    pub(crate) ops: Option<Vec<PatchOperation>>,
+}
+
+impl Proposal {
+    /// A proposal of `data`, whose change from the snapshot read the cell works out.
+    pub(crate) fn new(data: Arc<Value>, exact: bool) -> Self {
+        Proposal { data, exact, ops: None }
+    }
 }
 
 /// The state of one topic. See the module documentation for the rules.
@@ -194,6 +221,9 @@ pub(crate) struct TopicCell {
     persisted: Option<Arc<PersistedTopic>>,
     state: watch::Sender<Snapshot>,
     actions: Actions,
+    /// The recent changes, each as a patch. Locked inside `state`'s write
+    /// lock by a commit, and inside its read lock by a `since` pull.
+    history: Mutex<History>,
     /// Set by [`close`](Self::close) when the topic is removed. Read and
     /// written only inside `state`'s write lock, so a commit either lands
     /// before the removal reads the last revision or fails.
@@ -222,8 +252,51 @@ impl TopicCell {
             persisted: None,
             state,
             actions: Actions::default(),
+            history: Mutex::new(History::new(HistoryLimits::new(), revision)),
             closed: AtomicBool::new(false),
         }
+    }
+
+    /// This cell, keeping its history within `limits`.
+    pub(crate) fn with_history(self, limits: HistoryLimits) -> Self {
+        self.set_history_limits(limits);
+        self
+    }
+
+    fn history(&self) -> MutexGuard<'_, History> {
+        // Every change to a history completes without panicking or leaves it
+        // as it was, so a poisoned one is still consistent.
+        self.history.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Applies new history limits, dropping what no longer fits.
+    pub(crate) fn set_history_limits(&self, limits: HistoryLimits) {
+        self.history().set_limits(limits);
+    }
+
+    /// The change from `since` to the current revision, when the history
+    /// reaches back to it and its patch is no larger than the data;
+    /// otherwise the current snapshot.
+    pub(crate) fn since(&self, since: Revision) -> CatchUp {
+        let (snapshot, reach) = {
+            // The read lock keeps commits out, so the history ends at the
+            // snapshot's revision.
+            let state = self.state.borrow();
+            (state.clone(), self.history().reach(since))
+        };
+        let patch = match reach {
+            Reach::Current => delta::serialize(&[]),
+            Reach::Patches(patches) => history::concatenate(&patches),
+            Reach::Unreachable => return CatchUp::Snapshot(snapshot),
+        };
+        if !patch.is_empty() && !json_size::at_least(&*snapshot.data, patch.len()) {
+            return CatchUp::Snapshot(snapshot);
+        }
+        CatchUp::Delta(Delta {
+            revision: snapshot.revision,
+            from: since,
+            patch,
+        })
     }
 
     /// This cell, saved to `file`.
@@ -301,16 +374,28 @@ impl TopicCell {
                     return Err(self.conflict(expected, current));
                 }
             }
-            let Proposal { data, exact } = propose(&current)?;
+            let Proposal { data, exact, ops } = propose(&current)?;
             let unchanged = WriteOutcome {
                 revision: current.revision,
                 previous_revision: current.revision,
                 exact,
             };
-            if Arc::ptr_eq(&data, &current.data) || *data == *current.data {
-                return Ok(unchanged);
-            }
-            match self.commit(current.revision, data)? {
+            let limits = self.history().limits();
+            // The operations, when the history may keep them: a diff that
+            // finds none is the no-op check, so the values are walked once.
+            let ops = match ops {
+                Some(ops) if ops.is_empty() => return Ok(unchanged),
+                None if Arc::ptr_eq(&data, &current.data) => return Ok(unchanged),
+                Some(ops) => Some(ops),
+                None if limits.changes() > 0 => match delta::from_diff(&current.data, &data) {
+                    ops if ops.is_empty() => return Ok(unchanged),
+                    ops => Some(ops),
+                },
+                None if *data == *current.data => return Ok(unchanged),
+                None => None,
+            };
+            let patch = ops.and_then(|ops| patch_to_keep(limits, ops, &data));
+            match self.commit(current.revision, data, patch)? {
                 Ok(revision) => {
                     return Ok(WriteOutcome {
                         revision,
@@ -328,13 +413,15 @@ impl TopicCell {
         }
     }
 
-    /// Stores `data` at the next revision if the topic is still at `base`.
+    /// Stores `data` at the next revision if the topic is still at `base`,
+    /// and records `patch` (or, when `None`, a break) in the history.
     ///
     /// Returns `Ok(Err(current))` when another write got there first. The
     /// replaced data is dropped after the lock is released.
-    fn commit(&self, base: Revision, data: Arc<Value>) -> Result<Result<Revision, Revision>> {
+    fn commit(&self, base: Revision, data: Arc<Value>, patch: Option<JsonPatch>) -> Result<Result<Revision, Revision>> {
         let mut outcome = Ok(Err(base));
         let mut replaced = None;
+        let mut patch = patch;
         self.state.send_if_modified(|snapshot| {
             if self.closed.load(Ordering::Relaxed) {
                 outcome = Err(Error::UnknownTopic {
@@ -354,6 +441,7 @@ impl TopicCell {
             };
             replaced = Some(std::mem::replace(&mut snapshot.data, data));
             snapshot.revision = next;
+            self.history().record(next, patch.take());
             outcome = Ok(Ok(next));
             true
         });
@@ -373,6 +461,17 @@ impl TopicCell {
     }
 }
 
+/// The patch of `ops`, which produce `data`, if `limits` keep it. Runs
+/// outside the lock, once per attempt.
+fn patch_to_keep(limits: HistoryLimits, ops: Vec<PatchOperation>, data: &Value) -> Option<JsonPatch> {
+    // A patch past the byte bound is never kept: counted, not written out.
+    if json_size::at_least(&ops, limits.bytes().saturating_add(1)) {
+        return None;
+    }
+    let patch = delta::serialize(&ops);
+    limits.admits(patch.len(), data).then_some(patch)
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;
@@ -386,7 +485,7 @@ mod tests {
 
     fn replace(cell: &TopicCell, expected: Option<Revision>, data: Value) -> Result<WriteOutcome> {
         let data = Arc::new(data);
-        cell.write(expected, |_| Ok(Proposal { data: data.clone(), exact: true }))
+        cell.write(expected, |_| Ok(Proposal::new(data.clone(), true)))
     }
 
     #[test]
@@ -445,7 +544,7 @@ mod tests {
                     replace(&cell, None, json!(10)).unwrap();
                 }
                 let n = snapshot.data.as_i64().unwrap();
-                Ok(Proposal { data: Arc::new(json!(n + 1)), exact: true })
+                Ok(Proposal::new(Arc::new(json!(n + 1)), true))
             })
             .unwrap();
         assert_eq!(calls, 2);

@@ -241,10 +241,7 @@ where
         self.sync.commit(&cell, None, Source::Rust, |current| {
             let mut value = T::deserialize(&*current.data)?;
             change(&mut value);
-            Ok(Proposal {
-                data: Arc::new(depth::to_value(value)?),
-                exact: true,
-            })
+            Ok(Proposal::new(Arc::new(depth::to_value(value)?), true))
         })
     }
 

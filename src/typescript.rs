@@ -86,9 +86,9 @@ use std::{
 use ts_rs::{Config, TypeVisitor, TS};
 
 use crate::{
-    topic::expect_type, validate_topic_name, ActionOutcome, Builder, Error, Invalidation, PersistenceError, Result, Revision,
-    Snapshot, TopicInfo, TopicSnapshot, WriteOutcome, INVALIDATION_EVENT, PERSISTENCE_ERROR_EVENT,
-    RUST_SOURCE_ID,
+    topic::expect_type, validate_topic_name, ActionOutcome, Builder, CatchUp, Delta, Error, Invalidation, JsonPatch,
+    PersistenceError, Result, Revision, Snapshot, TopicCatchUp, TopicInfo, TopicSnapshot, WriteOutcome,
+    INVALIDATION_EVENT, PERSISTENCE_ERROR_EVENT, RUST_SOURCE_ID,
 };
 
 /// The npm package whose `Topics` interface the generated file augments.
@@ -378,10 +378,14 @@ pub fn wire_types() -> String {
     let mut declarations = Declarations::new();
     for describe in [
         TypeRef::of::<ActionOutcome>(),
+        TypeRef::of::<CatchUp>(),
+        TypeRef::of::<Delta>(),
         TypeRef::of::<Invalidation>(),
+        TypeRef::of::<JsonPatch>(),
         TypeRef::of::<PersistenceError>(),
         TypeRef::of::<Revision>(),
         TypeRef::of::<Snapshot>(),
+        TypeRef::of::<TopicCatchUp>(),
         TypeRef::of::<TopicInfo>(),
         TypeRef::of::<TopicSnapshot>(),
         TypeRef::of::<WriteOutcome>(),

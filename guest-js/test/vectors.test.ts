@@ -5,7 +5,18 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { StateSyncError, toStateSyncError } from '../src/errors'
 import { INVALIDATION_EVENT, RUST_SOURCE_ID, isNewer, isRevision, mergePatch } from '../src/protocol'
-import type { Snapshot, TopicInfo, TopicSnapshot, WriteOutcome } from '../src/protocol'
+import type { CatchUp, TopicCatchUp, TopicInfo, WriteOutcome } from '../src/protocol'
+
+/** The keys a `snapshot` answer must have: a snapshot's when it has `data`, a delta's otherwise. */
+const catchUpKeys = (answer: CatchUp): string[] => ('data' in answer ? ['data', 'revision'] : ['from', 'patch', 'revision'])
+
+/** The revisions of a `snapshot` answer; a delta's patch is an array and never leads back. */
+const catchUpRevisions = (answer: CatchUp): unknown[] => {
+  if ('data' in answer) return [answer.revision]
+  expect(Array.isArray(answer.patch)).toBe(true)
+  expect(isNewer(answer.from, answer.revision)).toBe(false)
+  return [answer.revision, answer.from]
+}
 
 interface Step {
   command: string
@@ -82,15 +93,15 @@ describe('protocol vectors', () => {
     const revisions: unknown[] = []
     switch (step.command) {
       case 'snapshot': {
-        const s = step.ok as Snapshot
-        expect(Object.keys(s).sort()).toEqual(['data', 'revision'])
-        revisions.push(s.revision)
+        const s = step.ok as CatchUp
+        expect(Object.keys(s).sort()).toEqual(catchUpKeys(s))
+        revisions.push(...catchUpRevisions(s))
         break
       }
       case 'snapshots':
-        for (const s of step.ok as TopicSnapshot[]) {
-          expect(Object.keys(s).sort()).toEqual(['data', 'revision', 'topic'])
-          revisions.push(s.revision)
+        for (const s of step.ok as TopicCatchUp[]) {
+          expect(Object.keys(s).sort()).toEqual([...catchUpKeys(s), 'topic'].sort())
+          revisions.push(...catchUpRevisions(s))
         }
         break
       case 'topics':

@@ -334,7 +334,7 @@ mod tests {
         let cell = TopicCell::new("t".into(), start.data, start.revision, None).persisted_to(Some(start.file.clone()));
         persister.watch(app.handle(), start.file, cell.subscribe());
         let outcome = cell
-            .write(None, |_| Ok(crate::topic::Proposal { data: Arc::new(json!(1)), exact: true }))
+            .write(None, |_| Ok(crate::topic::Proposal::new(Arc::new(json!(1)), true)))
             .unwrap();
         drop(cell);
 

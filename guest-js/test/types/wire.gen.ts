@@ -35,6 +35,35 @@ previousRevision: Revision,
 exact: boolean, };
 
 /**
+ * The answer to a pull with `since`: the change from `since` when the
+ * topic's history reaches back to it, otherwise the full snapshot.
+ *
+ * Serialized as a [`Delta`] or as a [`Snapshot`]; the one with `data` is the
+ * snapshot. See [`crate::StateSync::get_since`].
+ */
+export type CatchUp = Delta | Snapshot;
+
+/**
+ * The change of a topic from revision `from` to `revision`: applying
+ * `patch` to the data at `from` gives the data at `revision`.
+ *
+ * Serialized as `{ "revision": "42", "from": "40", "patch": [...] }`.
+ */
+export type Delta = {
+/**
+ * The revision the patch leads to: the topic's current revision when read.
+ */
+revision: Revision,
+/**
+ * The revision the patch applies to.
+ */
+from: Revision,
+/**
+ * The operations, in order. Empty when `from` equals `revision`.
+ */
+patch: JsonPatch, };
+
+/**
  * The payload of [`INVALIDATION_EVENT`]: "topic changed, pull if you are behind".
  *
  * It carries no data. Its shape is `@statesync/core`'s `InvalidationEvent`.
@@ -52,6 +81,19 @@ revision: Revision,
  * Who made the change: the label of the writing webview, or [`RUST_SOURCE_ID`].
  */
 sourceId: string, };
+
+/**
+ * An RFC 6902 JSON Patch, kept as its compact JSON text: an array of
+ * operations, each `{ "op": "add" | "replace", "path", "value" }` or
+ * `{ "op": "remove", "path" }`, where `path` is a JSON Pointer (`""` is the
+ * whole value).
+ *
+ * Serialized as that array. The text is shared, not copied, between the
+ * topic's history and every answer that carries it. To work on the
+ * operations, parse [`as_str`](Self::as_str) (for example into
+ * `json_patch::Patch`).
+ */
+export type JsonPatch = Array<{ op: "add" | "replace", path: string, value: unknown } | { op: "remove", path: string }>;
 
 /**
  * A persisted topic that could not be loaded or saved.
@@ -108,6 +150,16 @@ revision: Revision,
  * The topic's data, shared rather than copied.
  */
 data: unknown, };
+
+/**
+ * One entry of the `snapshots` command with `since`: a [`CatchUp`] tagged
+ * with its topic.
+ */
+export type TopicCatchUp = {
+/**
+ * The topic's name.
+ */
+topic: string, } & (Delta | Snapshot);
 
 /**
  * A topic's name and current revision, as listed by the `topics` command.

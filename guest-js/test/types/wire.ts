@@ -8,11 +8,15 @@ import {
   PERSISTENCE_ERROR_EVENT,
   RUST_SOURCE_ID,
   type ActionOutcome,
+  type CatchUp,
+  type Delta,
   type ErrorDetails,
   type Invalidation,
+  type JsonPatch,
   type PersistenceError,
   type Revision,
   type Snapshot,
+  type TopicCatchUp,
   type TopicInfo,
   type TopicSnapshot,
   type WriteOutcome,
@@ -22,10 +26,14 @@ import type * as Wire from './wire.gen'
 
 export const sameShapes: {
   ActionOutcome: Equal<ActionOutcome, Wire.ActionOutcome>
+  CatchUp: Equal<CatchUp, Wire.CatchUp>
+  Delta: Equal<Delta, Wire.Delta>
   Invalidation: Equal<Invalidation, Wire.Invalidation>
+  JsonPatch: Equal<JsonPatch, Wire.JsonPatch>
   PersistenceError: Equal<PersistenceError, Wire.PersistenceError>
   Revision: Equal<Revision, Wire.Revision>
   Snapshot: Equal<Snapshot, Wire.Snapshot>
+  TopicCatchUp: Equal<TopicCatchUp, Wire.TopicCatchUp>
   TopicInfo: Equal<TopicInfo, Wire.TopicInfo>
   TopicSnapshot: Equal<TopicSnapshot, Wire.TopicSnapshot>
   WriteOutcome: Equal<WriteOutcome, Wire.WriteOutcome>
@@ -34,10 +42,14 @@ export const sameShapes: {
   RUST_SOURCE_ID: Equal<typeof RUST_SOURCE_ID, typeof Wire.RUST_SOURCE_ID>
 } = {
   ActionOutcome: true,
+  CatchUp: true,
+  Delta: true,
   Invalidation: true,
+  JsonPatch: true,
   PersistenceError: true,
   Revision: true,
   Snapshot: true,
+  TopicCatchUp: true,
   TopicInfo: true,
   TopicSnapshot: true,
   WriteOutcome: true,
