@@ -49,7 +49,8 @@ fn app_with(builder: Builder, initial: Value, subscribers: usize) -> (tauri::App
 }
 
 /// `set` of the whole value with one key flipped (the diff for the history
-/// included) and `patch` of one key, on the topic `t` holding `value`.
+/// included), on the large value `set` with one array element changed, and
+/// `patch` of one key, on the topic `t` holding `value`.
 fn bench_writes(group: &mut BenchmarkGroup<'_, WallTime>, sync: &StateSync<MockRuntime>, value: &Value) {
     let mut flip = false;
     group.bench_function("set", |b| {
@@ -64,6 +65,21 @@ fn bench_writes(group: &mut BenchmarkGroup<'_, WallTime>, sync: &StateSync<MockR
             BatchSize::LargeInput,
         )
     });
+
+    if value.get("items").is_some() {
+        group.bench_function("set-one-element", |b| {
+            b.iter_batched(
+                || {
+                    flip = !flip;
+                    let mut next = value.clone();
+                    next["items"][4_321]["done"] = json!(flip);
+                    next
+                },
+                |next| sync.set("t", next).unwrap(),
+                BatchSize::LargeInput,
+            )
+        });
+    }
 
     let mut n = 0u64;
     group.bench_function("patch", |b| {

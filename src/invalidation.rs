@@ -29,6 +29,7 @@ use tauri::{ipc::InvokeResponseBody, AppHandle, Emitter, Runtime, Webview};
 
 use crate::{
     models::{ChannelMessage, Invalidation, INVALIDATION_EVENT},
+    topic::Committed,
     persistence::{PersistenceError, PERSISTENCE_ERROR_EVENT},
     scope::TopicScope,
 };
@@ -56,21 +57,32 @@ pub enum Broadcast {
     Never,
 }
 
+/// The default [`crate::Builder::push_limit`]: 8 KiB.
+pub const DEFAULT_PUSH_LIMIT: usize = 8 * 1024;
+
 /// Where announcements go: the subscribed webviews, and the broadcast.
 pub(crate) struct Delivery {
     broadcast: Broadcast,
+    /// The largest patch, in bytes, that a channel message carries inline.
+    push_limit: usize,
     /// Set, never cleared, once any webview is found to have a scope.
     scoped: AtomicBool,
     pub(crate) subscribers: Subscribers,
 }
 
 impl Delivery {
-    pub(crate) fn new(broadcast: Broadcast) -> Self {
+    pub(crate) fn new(broadcast: Broadcast, push_limit: usize) -> Self {
         Delivery {
             broadcast,
+            push_limit,
             scoped: AtomicBool::new(false),
             subscribers: Subscribers::default(),
         }
+    }
+
+    /// The largest patch, in bytes, that a channel message carries inline.
+    pub(crate) fn push_limit(&self) -> usize {
+        self.push_limit
     }
 
     /// Whether the broadcast events are emitted now.
@@ -119,17 +131,25 @@ impl Delivery {
     }
 
     /// Delivers a change to the subscribed webviews allowed to read its
-    /// topic, and broadcasts it if [`Broadcast`] says so.
+    /// topic, with its patch when that is at most the push limit, and
+    /// broadcasts it, without the patch, if [`Broadcast`] says so.
     ///
     /// The change is already committed when this runs, so failures are
     /// logged and not returned: windows that miss it heal on their next resync.
-    pub(crate) fn announce<R: Runtime>(&self, app: &AppHandle<R>, event: &Invalidation) {
-        self.deliver(&event.topic, || ChannelMessage::Invalidate(event.clone()));
+    pub(crate) fn announce<R: Runtime>(&self, app: &AppHandle<R>, topic: &str, change: Committed) {
+        let event = Invalidation::new(topic, change.revision, &*change.source_id);
+        self.deliver(topic, || {
+            let mut pushed = event.clone();
+            if let Some(patch) = change.patch.filter(|patch| patch.len() <= self.push_limit) {
+                pushed.from = change.revision.previous();
+                pushed.patch = Some(patch);
+            }
+            ChannelMessage::Invalidate(pushed)
+        });
         if self.broadcasting() {
-            if let Err(err) = app.emit(INVALIDATION_EVENT, event) {
+            if let Err(err) = app.emit(INVALIDATION_EVENT, &event) {
                 log::warn!(
-                    "state-sync: could not announce `{}` at revision {}: {err}",
-                    event.topic,
+                    "state-sync: could not announce `{topic}` at revision {}: {err}",
                     event.revision
                 );
             }

@@ -80,7 +80,7 @@ pub mod typescript;
 pub use depth::MAX_DEPTH;
 pub use error::{ActionError, Error, Result};
 pub use history::HistoryLimits;
-pub use invalidation::Broadcast;
+pub use invalidation::{Broadcast, DEFAULT_PUSH_LIMIT};
 pub use models::{
     ActionOutcome, CatchUp, ChannelMessage, Delta, Invalidation, JsonPatch, Snapshot, TopicCatchUp, TopicInfo,
     TopicSnapshot, WriteOutcome, INVALIDATION_EVENT, RUST_SOURCE_ID,
@@ -158,6 +158,7 @@ pub struct Builder {
     broadcast: Broadcast,
     stop_on_signals: bool,
     histories: HistoryConfig,
+    push_limit: usize,
 }
 
 impl Default for Builder {
@@ -176,6 +177,7 @@ impl Default for Builder {
             broadcast: Broadcast::default(),
             stop_on_signals: true,
             histories: HistoryConfig::default(),
+            push_limit: DEFAULT_PUSH_LIMIT,
         }
     }
 }
@@ -533,6 +535,35 @@ impl Builder {
         self
     }
 
+    /// The largest change, in bytes of its JSON Patch, that reaches a
+    /// subscribed window inline, in the channel message that announces it.
+    /// Defaults to [`DEFAULT_PUSH_LIMIT`], 8 KiB.
+    ///
+    /// A window at the revision before applies an inline patch at once, with
+    /// no pull; a larger change, or one whose patch the topic's history does
+    /// not keep (see [`HistoryLimits`]), is announced without it, and windows
+    /// pull it with `since`. 0 sends no patch inline. The broadcast event
+    /// never carries one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    /// builder.plugin(
+    ///     tauri_plugin_state_sync::Builder::new()
+    ///         .topic("editor", serde_json::json!({ "text": "" }))
+    ///         // Keystrokes are small; a pasted chapter is pulled.
+    ///         .push_limit(2 * 1024)
+    ///         .build(),
+    /// )
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn push_limit(mut self, bytes: usize) -> Self {
+        self.push_limit = bytes;
+        self
+    }
+
     /// Whether SIGINT (Ctrl+C) and SIGTERM stop the app as a clean exit.
     /// Defaults to `true`; only Unix has these signals.
     ///
@@ -635,8 +666,9 @@ impl Builder {
             broadcast,
             stop_on_signals: _,
             histories,
+            push_limit,
         } = self;
-        let delivery = Arc::new(Delivery::new(broadcast));
+        let delivery = Arc::new(Delivery::new(broadcast, push_limit));
         for declared in &mut topics {
             validate_topic_name(&declared.name)?;
             if let Some(options) = persist.remove(&declared.name) {

@@ -47,6 +47,16 @@ pub struct Snapshot {
 #[derive(Clone, Debug, Serialize)]
 pub struct JsonPatch(Arc<RawValue>);
 
+impl<'de> Deserialize<'de> for JsonPatch {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(deserializer)?;
+        if !raw.get().starts_with('[') {
+            return Err(serde::de::Error::custom("a JSON Patch must be an array of operations"));
+        }
+        Ok(JsonPatch::from_raw(raw))
+    }
+}
+
 impl JsonPatch {
     pub(crate) fn from_raw(raw: Box<RawValue>) -> Self {
         JsonPatch(raw.into())
@@ -73,6 +83,8 @@ impl PartialEq for JsonPatch {
         self.as_str() == other.as_str()
     }
 }
+
+impl Eq for JsonPatch {}
 
 /// The change of a topic from revision `from` to `revision`: applying
 /// `patch` to the data at `from` gives the data at `revision`.
@@ -150,7 +162,10 @@ pub struct TopicInfo {
 
 /// The payload of [`INVALIDATION_EVENT`]: "topic changed, pull if you are behind".
 ///
-/// It carries no data. Its shape is `@statesync/core`'s `InvalidationEvent`.
+/// As the broadcast event it carries no data: its shape is `@statesync/core`'s
+/// `InvalidationEvent`. On a subscription channel, which reaches only a
+/// window allowed to read the topic, a small change also carries its patch,
+/// in `from` and `patch`.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -161,6 +176,29 @@ pub struct Invalidation {
     pub revision: Revision,
     /// Who made the change: the label of the writing webview, or [`RUST_SOURCE_ID`].
     pub source_id: String,
+    /// With [`patch`](Self::patch): the revision the patch applies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub from: Option<Revision>,
+    /// The change itself, when it is small (see
+    /// [`crate::Builder::push_limit`]): applying it to the data at `from`
+    /// gives the data at `revision`. Only on subscription channels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub patch: Option<JsonPatch>,
+}
+
+impl Invalidation {
+    /// The invalidation of `topic` at `revision` by `source_id`, without a patch.
+    pub fn new(topic: impl Into<String>, revision: Revision, source_id: impl Into<String>) -> Self {
+        Invalidation {
+            topic: topic.into(),
+            revision,
+            source_id: source_id.into(),
+            from: None,
+            patch: None,
+        }
+    }
 }
 
 /// One message on a webview's subscription channel (see the `subscribe`

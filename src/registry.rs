@@ -221,7 +221,7 @@ mod tests {
         let (last, _) = registry.remove("t").unwrap();
         let late = Arc::new(json!("late"));
         let err = stale
-            .write(None, |_| Ok(Proposal::new(late.clone(), true)))
+            .write(None, "test", 0, |_| Ok(Proposal::new(late.clone(), true)))
             .unwrap_err();
         assert_eq!(err.code(), "UNKNOWN_TOPIC");
         assert_eq!(stale.snapshot(), last, "the removed cell kept its last snapshot");

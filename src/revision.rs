@@ -34,6 +34,11 @@ impl Revision {
         self.0.checked_add(1).map(Revision)
     }
 
+    /// The revision before this one, or `None` for [`Revision::ZERO`].
+    pub(crate) fn previous(self) -> Option<Revision> {
+        self.0.checked_sub(1).map(Revision)
+    }
+
     /// Reads a revision argument from JSON, accepting only a canonical string.
     pub(crate) fn from_json(value: &serde_json::Value) -> Result<Self> {
         match value {

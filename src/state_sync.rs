@@ -18,10 +18,10 @@ use crate::{
         Persistence, PersistenceError,
     },
     models::{
-        ActionOutcome, CatchUp, Invalidation, Snapshot, Source, TopicCatchUp, TopicInfo, TopicSnapshot, WriteOutcome,
+        ActionOutcome, CatchUp, Snapshot, Source, TopicCatchUp, TopicInfo, TopicSnapshot, WriteOutcome, RUST_SOURCE_ID,
     },
     registry::{validate_topic_name, Registry},
-    topic::{expect_type, Proposal, Schema, TopicCell, Unknown},
+    topic::{expect_type, Committed, Proposal, Schema, TopicCell, Unknown},
     typed::{Topic, TopicKey},
     ActionError, Error, Result, Revision,
 };
@@ -647,7 +647,7 @@ impl<R: Runtime> StateSync<R> {
             self.inner.persister.watch(&self.inner.app, file.clone(), changes);
         }
         if announce {
-            self.announce(topic, snapshot.revision, &Source::Rust);
+            self.announce_new(topic, snapshot.revision);
         }
         Ok(snapshot)
     }
@@ -688,25 +688,23 @@ impl<R: Runtime> StateSync<R> {
                 }
                 // Merging keeps the result within the deeper of the data and
                 // the patch, both within the limit, so it needs no check.
-                // The patch's operations are found from the members it names;
-                // none means the merge changes nothing, and no copy is made.
+                // The patch's operations are found from the members it names,
+                // in O(patch): none means the merge changes nothing. An
+                // untyped topic then merges in place; a typed one validates
+                // the whole result against its type.
+                let patch = Arc::new(patch);
                 self.commit(cell, expected, source, |current| {
                     let ops = delta::from_merge(&current.data, &patch);
-                    if ops.is_empty() {
-                        return Ok(Proposal {
-                            data: current.data.clone(),
-                            exact: true,
-                            ops: Some(ops),
-                        });
+                    if ops.is_empty() || cell.schema().is_none() {
+                        return Ok(Proposal::merge(patch.clone(), ops));
                     }
                     let mut next = Value::clone(&current.data);
                     json_patch::merge(&mut next, &patch);
                     let (data, exact) = cell.validate(next)?;
                     // What a typed topic normalized differs from the merge: diff it.
-                    Ok(Proposal {
-                        data: Arc::new(data),
-                        exact,
-                        ops: exact.then_some(ops),
+                    Ok(match exact {
+                        true => Proposal::with_ops(Arc::new(data), exact, ops),
+                        false => Proposal::new(Arc::new(data), exact),
                     })
                 })
             }
@@ -747,22 +745,22 @@ impl<R: Runtime> StateSync<R> {
         source: Source,
         propose: impl FnMut(&Snapshot) -> Result<Proposal>,
     ) -> Result<WriteOutcome> {
-        let outcome = cell.write(expected, propose)?;
+        let delivery = &self.inner.delivery;
+        let outcome = cell.write(expected, source.id(), delivery.push_limit(), propose)?;
         if outcome.changed() {
-            self.announce(cell.name(), outcome.revision, &source);
+            cell.publish(|change| delivery.announce(&self.inner.app, cell.name(), change));
         }
         Ok(outcome)
     }
 
-    fn announce(&self, topic: &str, revision: Revision, source: &Source) {
-        self.inner.delivery.announce(
-            &self.inner.app,
-            &Invalidation {
-                topic: topic.to_owned(),
-                revision,
-                source_id: source.id().to_owned(),
-            },
-        );
+    /// Announces a topic that was just registered, at `revision`.
+    fn announce_new(&self, topic: &str, revision: Revision) {
+        let change = Committed {
+            revision,
+            source_id: RUST_SOURCE_ID.into(),
+            patch: None,
+        };
+        self.inner.delivery.announce(&self.inner.app, topic, change);
     }
 
     pub(crate) fn cell(&self, topic: &str) -> Result<Arc<TopicCell>> {

@@ -17,11 +17,16 @@
 //!   pointer swap, never for I/O, emits or user code. A blind write that loses
 //!   the race recomputes on the new snapshot; a compare-and-set write fails
 //!   with [`Error::Conflict`].
-//! * **Notification follows the lock.** Watch receivers are woken after the
-//!   lock is released, and the caller emits the invalidation event after the
-//!   commit returns. Under concurrent writers, events of one topic may
-//!   therefore be emitted out of revision order; windows apply a snapshot only
-//!   when it is newer, so this is harmless.
+//! * **Notification follows the lock, in revision order.** Watch receivers
+//!   are woken after the lock is released. The commit also queues the change
+//!   (its revision, writer and patch) in the cell's outbox; after the lock,
+//!   the writer [publishes](TopicCell::publish) the queue, and only one
+//!   thread at a time does, so announcements leave in revision order even
+//!   under concurrent writers.
+//! * **A patch merges in place.** A merge patch of an untyped topic touches
+//!   only the members it names: its operations are derived from the patch,
+//!   and the commit merges it into the stored value in place when no reader
+//!   holds that value (a copy otherwise), so it costs O(patch), not O(data).
 //! * **Actions live with their topic.** The named actions registered on a
 //!   topic ([`Actions`]) belong to its cell: removing the topic removes them,
 //!   and a topic registered again under the same name starts with none.
@@ -38,11 +43,13 @@
 //! * **Topics are independent.** Each topic has its own channel; nothing
 //!   locks two topics at once.
 //!
-//! Lock order: the channel's lock, then the history's mutex. The history is
-//! locked alone only to read or change its limits.
+//! Lock order: the channel's lock, then the history's mutex or the outbox's.
+//! The history is locked alone only to read or change its limits, and the
+//! outbox alone only by a publisher, never across a delivery.
 
 use std::{
     any::TypeId,
+    collections::VecDeque,
     sync::{
         atomic::{AtomicBool, Ordering},
         Arc, Mutex, MutexGuard,
@@ -193,23 +200,86 @@ fn path_string(path: &serde_ignored::Path<'_>) -> String {
     }
 }
 
-/// What a write proposes to store, computed from the snapshot it read.
+/// What a write proposes, computed from the snapshot it read.
 pub(crate) struct Proposal {
-    /// The data to store.
-    pub(crate) data: Arc<Value>,
-    /// Whether `data` is what the writer itself would compute; see [`WriteOutcome::exact`].
+    next: Next,
+    /// Whether the result is what the writer itself would compute; see [`WriteOutcome::exact`].
     pub(crate) exact: bool,
     /// When the writer knows them, exactly the operations that take the
-    /// snapshot it read to `data`: empty when `data` equals it. Otherwise
+    /// snapshot it read to the result: empty when nothing changes. Otherwise
     /// the cell compares the two and diffs them.
-    pub(crate) ops: Option<Vec<PatchOperation>>,
+    ops: Option<Vec<PatchOperation>>,
+}
+
+/// The new data of a [`Proposal`].
+enum Next {
+    /// Store this data.
+    Data(Arc<Value>),
+    /// Merge this RFC 7396 patch into the data that was read: in place, in
+    /// O(patch), when no reader holds that data; otherwise into a copy.
+    Merge(Arc<Value>),
 }
 
 impl Proposal {
     /// A proposal of `data`, whose change from the snapshot read the cell works out.
     pub(crate) fn new(data: Arc<Value>, exact: bool) -> Self {
-        Proposal { data, exact, ops: None }
+        Proposal {
+            next: Next::Data(data),
+            exact,
+            ops: None,
+        }
     }
+
+    /// A proposal of `data`, which `ops` make from the snapshot read.
+    pub(crate) fn with_ops(data: Arc<Value>, exact: bool, ops: Vec<PatchOperation>) -> Self {
+        Proposal {
+            next: Next::Data(data),
+            exact,
+            ops: Some(ops),
+        }
+    }
+
+    /// The RFC 7396 merge of `patch` into the snapshot read, whose operations
+    /// are `ops` (empty when the merge changes nothing). The data is not
+    /// copied unless some reader holds it.
+    pub(crate) fn merge(patch: Arc<Value>, ops: Vec<PatchOperation>) -> Self {
+        Proposal {
+            next: Next::Merge(patch),
+            exact: true,
+            ops: Some(ops),
+        }
+    }
+}
+
+/// A committed change, waiting to be published (see [`TopicCell::publish`]).
+#[derive(Clone, Debug)]
+pub(crate) struct Committed {
+    /// The revision it made; it applies to the one before.
+    pub(crate) revision: Revision,
+    /// Who made it: a webview's label, or [`crate::RUST_SOURCE_ID`].
+    pub(crate) source_id: Arc<str>,
+    /// The patch a window at the revision before may apply: the one the
+    /// history keeps, or, for small data, one that replaces the whole value
+    /// with the new data. At most the writer's push limit in the latter
+    /// case; `None` when there is neither.
+    pub(crate) patch: Option<JsonPatch>,
+}
+
+/// The changes committed and not yet published, and whether some thread is
+/// publishing them.
+#[derive(Default)]
+struct Outbox {
+    queue: VecDeque<Committed>,
+    publishing: bool,
+}
+
+/// Why a commit did not happen, when that is not an error.
+enum Refused {
+    /// Another write got there first.
+    Moved,
+    /// A merge found the data held by a reader, so it cannot be changed in
+    /// place: the merge patch, to apply to a copy.
+    Shared(Arc<Value>),
 }
 
 /// The state of one topic. See the module documentation for the rules.
@@ -224,6 +294,10 @@ pub(crate) struct TopicCell {
     /// The recent changes, each as a patch. Locked inside `state`'s write
     /// lock by a commit, and inside its read lock by a `since` pull.
     history: Mutex<History>,
+    /// The committed changes to publish, in revision order. Appended to
+    /// inside `state`'s write lock, drained by [`publish`](Self::publish)
+    /// outside it.
+    outbox: Mutex<Outbox>,
     /// Set by [`close`](Self::close) when the topic is removed. Read and
     /// written only inside `state`'s write lock, so a commit either lands
     /// before the removal reads the last revision or fails.
@@ -253,6 +327,7 @@ impl TopicCell {
             state,
             actions: Actions::default(),
             history: Mutex::new(History::new(HistoryLimits::new(), revision)),
+            outbox: Mutex::default(),
             closed: AtomicBool::new(false),
         }
     }
@@ -264,9 +339,58 @@ impl TopicCell {
     }
 
     fn history(&self) -> MutexGuard<'_, History> {
-        // Every change to a history completes without panicking or leaves it
-        // as it was, so a poisoned one is still consistent.
-        self.history.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.history)
+    }
+
+    fn outbox(&self) -> MutexGuard<'_, Outbox> {
+        lock(&self.outbox)
+    }
+
+    /// Hands every committed change not yet published to `deliver`, in
+    /// revision order, and returns when none is left or another thread is
+    /// publishing this topic (which then delivers this thread's change too).
+    ///
+    /// Writers call it after their commit. Only one thread at a time
+    /// delivers a topic's changes, so they leave in the order the commits
+    /// made them; a commit never waits for a delivery, and a `deliver` that
+    /// writes to the same topic does not deadlock: its change is delivered
+    /// after the current one.
+    pub(crate) fn publish(&self, mut deliver: impl FnMut(Committed)) {
+        /// This thread's turn to publish. Ending it by unwinding out of
+        /// `deliver` frees the turn, so a panic does not stop delivery.
+        struct Turn<'a>(Option<&'a TopicCell>);
+        impl Drop for Turn<'_> {
+            fn drop(&mut self) {
+                if let Some(cell) = self.0 {
+                    cell.outbox().publishing = false;
+                }
+            }
+        }
+        {
+            let mut outbox = self.outbox();
+            if outbox.publishing || outbox.queue.is_empty() {
+                return;
+            }
+            outbox.publishing = true;
+        }
+        let mut turn = Turn(Some(self));
+        loop {
+            let next = {
+                let mut outbox = self.outbox();
+                let next = outbox.queue.pop_front();
+                if next.is_none() {
+                    // Checked and released under one lock: a change queued
+                    // after this finds no publisher and publishes itself.
+                    outbox.publishing = false;
+                    turn.0 = None;
+                }
+                next
+            };
+            match next {
+                Some(change) => deliver(change),
+                None => return,
+            }
+        }
     }
 
     /// Applies new history limits, dropping what no longer fits.
@@ -359,12 +483,17 @@ impl TopicCell {
     }
 
     /// Runs one write: read, propose outside the lock, commit if unchanged.
+    /// `source_id` names the writer in the change it publishes, and
+    /// `push_limit` is the largest patch that change may carry to windows
+    /// (see [`Committed::patch`]).
     ///
     /// `propose` may run more than once when a blind write (`expected` is
     /// `None`) races with another writer, like `AtomicU64::fetch_update`.
     pub(crate) fn write(
         &self,
         expected: Option<Revision>,
+        source_id: &str,
+        push_limit: usize,
         mut propose: impl FnMut(&Snapshot) -> Result<Proposal>,
     ) -> Result<WriteOutcome> {
         loop {
@@ -374,54 +503,95 @@ impl TopicCell {
                     return Err(self.conflict(expected, current));
                 }
             }
-            let Proposal { data, exact, ops } = propose(&current)?;
+            let Proposal { next, exact, ops } = propose(&current)?;
+            let base = current.revision;
             let unchanged = WriteOutcome {
-                revision: current.revision,
-                previous_revision: current.revision,
+                revision: base,
+                previous_revision: base,
                 exact,
             };
             let limits = self.history().limits();
             // The operations, when the history may keep them: a diff that
             // finds none is the no-op check, so the values are walked once.
-            let ops = match ops {
-                Some(ops) if ops.is_empty() => return Ok(unchanged),
-                None if Arc::ptr_eq(&data, &current.data) => return Ok(unchanged),
-                Some(ops) => Some(ops),
-                None if limits.changes() > 0 => match delta::from_diff(&current.data, &data) {
+            let (ops, mut next) = match (ops, next) {
+                (Some(ops), _) if ops.is_empty() => return Ok(unchanged),
+                // Small data is merged into a copy, which costs little, so
+                // that the change can be pushed as that whole data (below).
+                (Some(ops), Next::Merge(merge)) if !json_size::at_least(&*current.data, push_limit) => {
+                    let mut data = Value::clone(&current.data);
+                    json_patch::merge(&mut data, &merge);
+                    (Some(ops), Next::Data(Arc::new(data)))
+                }
+                (Some(ops), next) => (Some(ops), next),
+                (None, Next::Data(data)) if Arc::ptr_eq(&data, &current.data) => return Ok(unchanged),
+                (None, Next::Data(data)) if limits.changes() > 0 => match delta::from_diff(&current.data, &data) {
                     ops if ops.is_empty() => return Ok(unchanged),
-                    ops => Some(ops),
+                    ops => (Some(ops), Next::Data(data)),
                 },
-                None if *data == *current.data => return Ok(unchanged),
-                None => None,
+                (None, Next::Data(data)) if *data == *current.data => return Ok(unchanged),
+                (None, next @ Next::Data(_)) => (None, next),
+                (None, Next::Merge(_)) => unreachable!("a merge proposal carries its operations"),
             };
-            let patch = ops.and_then(|ops| patch_to_keep(limits, ops, &data));
-            match self.commit(current.revision, data, patch)? {
-                Ok(revision) => {
-                    return Ok(WriteOutcome {
-                        revision,
-                        previous_revision: current.revision,
-                        exact,
-                    })
-                }
-                Err(_) => {
-                    if let Some(expected) = expected {
-                        // Read again: the conflict carries a revision with its data.
-                        return Err(self.conflict(expected, self.snapshot()));
+            // The history's patch. A merge is measured against the data
+            // before it, which it changes by a patch's worth.
+            let measured = match &next {
+                Next::Data(data) => &**data,
+                Next::Merge(_) => &*current.data,
+            };
+            let mut kept = ops.and_then(|ops| patch_to_keep(limits, ops, measured));
+            // What a window may get inline: that patch, or, for data too
+            // small for the history to keep a patch of, the whole new data.
+            let mut pushed = match (&kept, &next) {
+                (Some(patch), _) => Some(patch.clone()),
+                (None, Next::Data(data)) => delta::whole(data, push_limit),
+                (None, Next::Merge(_)) => None,
+            };
+            // Nothing of this write holds the data read any more, so a merge
+            // may change it in place.
+            drop(current);
+            loop {
+                match self.commit(base, next, (&mut kept, &mut pushed), source_id)? {
+                    Ok(revision) => {
+                        return Ok(WriteOutcome {
+                            revision,
+                            previous_revision: base,
+                            exact,
+                        })
                     }
+                    Err(Refused::Shared(merge)) => {
+                        let again = self.snapshot();
+                        if again.revision != base {
+                            break;
+                        }
+                        let mut data = Value::clone(&again.data);
+                        json_patch::merge(&mut data, &merge);
+                        next = Next::Data(Arc::new(data));
+                    }
+                    Err(Refused::Moved) => break,
                 }
+            }
+            if let Some(expected) = expected {
+                // Read again: the conflict carries a revision with its data.
+                return Err(self.conflict(expected, self.snapshot()));
             }
         }
     }
 
-    /// Stores `data` at the next revision if the topic is still at `base`,
-    /// and records `patch` (or, when `None`, a break) in the history.
+    /// Stores `next` at the next revision if the topic is still at `base`,
+    /// records the history's patch `kept` (or, when `None`, a break), and
+    /// queues the change with the patch `pushed` for [`publish`](Self::publish).
     ///
-    /// Returns `Ok(Err(current))` when another write got there first. The
-    /// replaced data is dropped after the lock is released.
-    fn commit(&self, base: Revision, data: Arc<Value>, patch: Option<JsonPatch>) -> Result<Result<Revision, Revision>> {
-        let mut outcome = Ok(Err(base));
+    /// The replaced data is dropped after the lock is released. The patches
+    /// are taken only when the commit happens.
+    fn commit(
+        &self,
+        base: Revision,
+        next: Next,
+        (kept, pushed): (&mut Option<JsonPatch>, &mut Option<JsonPatch>),
+        source_id: &str,
+    ) -> Result<Result<Revision, Refused>> {
+        let mut outcome = Ok(Err(Refused::Moved));
         let mut replaced = None;
-        let mut patch = patch;
         self.state.send_if_modified(|snapshot| {
             if self.closed.load(Ordering::Relaxed) {
                 outcome = Err(Error::UnknownTopic {
@@ -430,19 +600,32 @@ impl TopicCell {
                 return false;
             }
             if snapshot.revision != base {
-                outcome = Ok(Err(snapshot.revision));
                 return false;
             }
-            let Some(next) = snapshot.revision.next() else {
+            let Some(revision) = snapshot.revision.next() else {
                 outcome = Err(Error::RevisionExhausted {
                     topic: self.name.to_string(),
                 });
                 return false;
             };
-            replaced = Some(std::mem::replace(&mut snapshot.data, data));
-            snapshot.revision = next;
-            self.history().record(next, patch.take());
-            outcome = Ok(Ok(next));
+            match next {
+                Next::Data(data) => replaced = Some(std::mem::replace(&mut snapshot.data, data)),
+                Next::Merge(merge) => match Arc::get_mut(&mut snapshot.data) {
+                    Some(data) => json_patch::merge(data, &merge),
+                    None => {
+                        outcome = Ok(Err(Refused::Shared(merge)));
+                        return false;
+                    }
+                },
+            }
+            snapshot.revision = revision;
+            self.history().record(revision, kept.take());
+            self.outbox().queue.push_back(Committed {
+                revision,
+                source_id: source_id.into(),
+                patch: pushed.take(),
+            });
+            outcome = Ok(Ok(revision));
             true
         });
         drop(replaced);
@@ -459,6 +642,12 @@ impl TopicCell {
             data: Some(current.data),
         }
     }
+}
+
+/// Locks `mutex`. Every change under the cell's mutexes completes without
+/// panicking or leaves things as they were, so a poisoned one is consistent.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The patch of `ops`, which produce `data`, if `limits` keep it. Runs
@@ -485,7 +674,7 @@ mod tests {
 
     fn replace(cell: &TopicCell, expected: Option<Revision>, data: Value) -> Result<WriteOutcome> {
         let data = Arc::new(data);
-        cell.write(expected, |_| Ok(Proposal::new(data.clone(), true)))
+        cell.write(expected, "test", 0, |_| Ok(Proposal::new(data.clone(), true)))
     }
 
     #[test]
@@ -537,7 +726,7 @@ mod tests {
         let cell = cell(json!(0));
         let mut calls = 0;
         let outcome = cell
-            .write(None, |snapshot| {
+            .write(None, "test", 0, |snapshot| {
                 calls += 1;
                 if calls == 1 {
                     // Another writer commits between our read and our commit.
@@ -551,6 +740,95 @@ mod tests {
         assert_eq!(*cell.snapshot().data, json!(11));
         assert_eq!(outcome.previous_revision, Revision::new(1));
         assert_eq!(outcome.revision, Revision::new(2));
+    }
+
+    fn merge(cell: &TopicCell, patch: Value) -> WriteOutcome {
+        let patch = Arc::new(patch);
+        cell.write(None, "test", 0, |current| {
+            Ok(Proposal::merge(patch.clone(), delta::from_merge(&current.data, &patch)))
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_merge_changes_data_that_no_reader_holds_in_place() {
+        let cell = cell(json!({"big": "x".repeat(1_000), "n": 0}));
+        let before = Arc::as_ptr(&cell.snapshot().data);
+        merge(&cell, json!({"n": 1}));
+        let after = cell.snapshot();
+        assert_eq!(Arc::as_ptr(&after.data), before, "the value was not copied");
+        assert_eq!(after.data["n"], json!(1));
+        assert_eq!(after.revision, Revision::new(1));
+    }
+
+    #[test]
+    fn a_merge_while_a_reader_holds_the_data_leaves_the_readers_copy_as_it_was() {
+        let cell = cell(json!({"n": 0}));
+        let held = cell.snapshot();
+        let outcome = merge(&cell, json!({"n": 1}));
+        assert_eq!(outcome.revision, Revision::new(1));
+        assert_eq!((held.revision, &*held.data), (Revision::ZERO, &json!({"n": 0})));
+        assert_eq!(*cell.snapshot().data, json!({"n": 1}));
+    }
+
+    #[test]
+    fn a_merge_that_changes_nothing_keeps_the_revision_and_publishes_nothing() {
+        let cell = cell(json!({"n": 0}));
+        assert!(!merge(&cell, json!({"n": 0, "gone": null})).changed());
+        let mut published = Vec::new();
+        cell.publish(|change| published.push(change.revision));
+        assert!(published.is_empty());
+    }
+
+    #[test]
+    fn published_changes_carry_their_source_and_patch_in_revision_order() {
+        // Padded, so that the history keeps a one-key patch.
+        let cell = cell(json!({"n": 0, "pad": "p".repeat(200)}));
+        merge(&cell, json!({"n": 1}));
+        merge(&cell, json!({"n": 2}));
+        let mut published = Vec::new();
+        cell.publish(|change| published.push(change));
+        let seen: Vec<_> = published
+            .iter()
+            .map(|c| (c.revision.get(), &*c.source_id, c.patch.as_ref().map(JsonPatch::as_str)))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (1, "test", Some(r#"[{"op":"replace","path":"/n","value":1}]"#)),
+                (2, "test", Some(r#"[{"op":"replace","path":"/n","value":2}]"#)),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_deliver_that_writes_the_same_topic_does_not_deadlock_and_its_change_follows() {
+        let cell = cell(json!({"n": 0}));
+        merge(&cell, json!({"n": 1}));
+        let mut published = Vec::new();
+        cell.publish(|change| {
+            if change.revision == Revision::new(1) {
+                merge(&cell, json!({"n": 2}));
+                // The nested writer finds this thread publishing and leaves its change queued.
+                cell.publish(|_| panic!("a second publisher while the first is delivering"));
+            }
+            published.push(change.revision.get());
+        });
+        assert_eq!(published, [1, 2]);
+    }
+
+    #[test]
+    fn a_panicking_deliver_frees_the_turn_to_publish() {
+        let cell = cell(json!({"n": 0}));
+        merge(&cell, json!({"n": 1}));
+        merge(&cell, json!({"n": 2}));
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            cell.publish(|_| panic!("deliver failed"));
+        }));
+        assert!(unwound.is_err());
+        let mut published = Vec::new();
+        cell.publish(|change| published.push(change.revision.get()));
+        assert_eq!(published, [2], "the change after the one whose delivery panicked");
     }
 
     #[test]

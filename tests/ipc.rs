@@ -149,11 +149,7 @@ fn listeners_receive_events_in_revision_order_with_the_writer_as_source() {
 
     let expected: Vec<Invalidation> = [(1, "main"), (2, RUST_SOURCE_ID), (3, "side"), (4, RUST_SOURCE_ID)]
         .into_iter()
-        .map(|(n, source)| Invalidation {
-            topic: "settings".into(),
-            revision: revision(n),
-            source_id: source.into(),
-        })
+        .map(|(n, source)| Invalidation::new("settings", revision(n), source))
         .collect();
     assert_eq!(harness.take_events(), expected);
 }

@@ -122,6 +122,10 @@ export interface Invalidation {
   revision: Revision
   /** The label of the writing webview, or {@link RUST_SOURCE_ID}. */
   sourceId: string
+  /** With `patch`, on a subscription channel only: the revision `patch` applies to. */
+  from?: Revision
+  /** A small change itself: applying it to the data at `from` gives the data at `revision`. */
+  patch?: JsonPatch
 }
 
 /**

@@ -327,14 +327,14 @@ mod tests {
             debounce: Duration::from_secs(60),
             max_wait: Duration::from_secs(60),
             hook: None,
-            delivery: Arc::new(Delivery::new(crate::Broadcast::default())),
+            delivery: Arc::new(Delivery::new(crate::Broadcast::default(), crate::DEFAULT_PUSH_LIMIT)),
         }));
         let start = persister.load(app.handle(), "t", Persistence::new(), json!(0), None).unwrap();
         let file = Arc::downgrade(&start.file);
         let cell = TopicCell::new("t".into(), start.data, start.revision, None).persisted_to(Some(start.file.clone()));
         persister.watch(app.handle(), start.file, cell.subscribe());
         let outcome = cell
-            .write(None, |_| Ok(crate::topic::Proposal::new(Arc::new(json!(1)), true)))
+            .write(None, "test", 0, |_| Ok(crate::topic::Proposal::new(Arc::new(json!(1)), true)))
             .unwrap();
         drop(cell);
 

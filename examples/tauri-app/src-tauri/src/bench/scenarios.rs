@@ -350,11 +350,7 @@ impl Bench<'_> {
         let fetches = fetch_counts(&self.ask(&self.receivers, "report")?, LARGE)?;
         let snapshot = self.app.state_sync().get(LARGE)?;
         // What each window's subscription channel carries for the change.
-        let event = ChannelMessage::Invalidate(Invalidation {
-            topic: LARGE.into(),
-            revision: snapshot.revision,
-            source_id: RUST_SOURCE_ID.into(),
-        });
+        let event = ChannelMessage::Invalidate(Invalidation::new(LARGE, snapshot.revision, RUST_SOURCE_ID));
         figures.large_bytes = LargeBytes {
             state: serde_json::to_vec(&*snapshot.data)?.len(),
             event: serde_json::to_vec(&event)?.len(),
