@@ -43,6 +43,7 @@ declare module 'tauri-plugin-state-sync-api' {
   interface Topics {
     bench: Small
     'bench-large': unknown
+    'bench-large-list': unknown
     'bench-counter': Counter
   }
   interface TopicActions {
@@ -52,6 +53,7 @@ declare module 'tauri-plugin-state-sync-api' {
 
 const SMALL = 'bench'
 const LARGE = 'bench-large'
+const LARGE_LIST = 'bench-large-list'
 const label = getCurrentWebviewWindow().label
 const status = document.getElementById('status')!
 
@@ -74,7 +76,7 @@ const fail = (error: unknown) => {
  * Holds `name` and acknowledges every revision applied. Nothing is rendered
  * per change, as nothing is for the floor's ping.
  */
-async function receive(name: typeof SMALL | typeof LARGE): Promise<void> {
+async function receive(name: typeof SMALL | typeof LARGE | typeof LARGE_LIST): Promise<void> {
   const handle = topic(name, { transport: counting, onError: ({ error }) => fail(error) })
   await handle.ready
   handle.subscribe(({ revision }) => {
@@ -197,7 +199,7 @@ window.__bench = {
 
 async function start(): Promise<void> {
   if (label !== 'bench-writer') {
-    await Promise.all([receive(SMALL), receive(LARGE)])
+    await Promise.all([receive(SMALL), receive(LARGE), receive(LARGE_LIST)])
     await listen<{ seq: number }>('bench://ping', ({ payload }) => {
       invoke('bench_ack', { topic: 'ping', revision: String(payload.seq) }).catch(fail)
     })

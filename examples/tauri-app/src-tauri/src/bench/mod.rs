@@ -33,6 +33,18 @@ const BENCH_ENV: &str = "STATE_SYNC_BENCH";
 /// Errors of the benchmark driver: it only reports them and exits.
 type Result<T, E = Box<dyn std::error::Error + Send + Sync>> = std::result::Result<T, E>;
 
+/// The environment variable that turns pushed patches off
+/// (`STATE_SYNC_BENCH_PUSH=off`), for the invalidate-then-pull comparison.
+const PUSH_ENV: &str = "STATE_SYNC_BENCH_PUSH";
+
+/// The push limit of the bench: the plugin's default, or 0 with `STATE_SYNC_BENCH_PUSH=off`.
+fn push_limit() -> usize {
+    match std::env::var_os(PUSH_ENV).is_some_and(|v| v == "off") {
+        true => 0,
+        false => tauri_plugin_state_sync::DEFAULT_PUSH_LIMIT,
+    }
+}
+
 /// Whether the benchmark runs only its contention part (`STATE_SYNC_BENCH=contention`).
 fn contention_only() -> bool {
     std::env::var_os(BENCH_ENV).is_some_and(|v| v == "contention")
@@ -54,6 +66,8 @@ pub fn run(mut context: tauri::Context) {
             Builder::new()
                 .topic(scenarios::SMALL, serde_json::json!({ "seq": 0 }))
                 .topic(scenarios::LARGE, scenarios::large_state())
+                .topic(scenarios::LARGE_LIST, scenarios::large_list())
+                .push_limit(push_limit())
                 .topic(CONTENDED, serde_json::json!({ "value": 0 }))
                 .action(CONTENDED, "increment", |counter, args| {
                     let by = args["by"].as_i64().ok_or("`by` must be an integer")?;

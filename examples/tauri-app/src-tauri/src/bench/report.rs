@@ -65,10 +65,12 @@ pub(super) struct Figures {
     pub(super) rust_write: Latency,
     pub(super) window_write: Latency,
     pub(super) large: Latency,
+    pub(super) large_list: Latency,
     pub(super) invoke: InvokeFloor,
     pub(super) invoke_large: InvokeFloor,
     pub(super) bursts: Vec<Burst>,
     pub(super) large_bytes: LargeBytes,
+    pub(super) large_list_bytes: LargeBytes,
 }
 
 /// The `q` quantile by nearest rank, in ms.
@@ -106,6 +108,11 @@ pub(super) fn print(all: &[Figures], runs: &[Run], elapsed: Duration) {
         line(format!("The app ran for {:.0} s.", elapsed.as_secs_f64()));
         return print!("{out}");
     };
+    line(String::new());
+    line(match super::push_limit() {
+        0 => "Pushed patches: off (`STATE_SYNC_BENCH_PUSH=off`): every change is an invalidation, and windows pull.".into(),
+        limit => format!("Pushed patches: on, up to {limit} B (the plugin's default push limit)."),
+    });
     line(String::new());
 
     line("## Floor: bare Tauri IPC, same run (ms)".into());
@@ -156,6 +163,11 @@ pub(super) fn print(all: &[Figures], runs: &[Run], elapsed: Duration) {
                 &f.large,
                 large_invoke,
             ),
+            (
+                "1 MB array, one element changed in Rust (floor: emit + 1 MB invoke)",
+                &f.large_list,
+                large_invoke,
+            ),
         ];
         for (name, latency, extra) in rows {
             line(format!(
@@ -198,23 +210,23 @@ pub(super) fn print(all: &[Figures], runs: &[Run], elapsed: Duration) {
     }
 
     line(String::new());
-    line("## 1 MB state changed by one small key: bytes over IPC per update".into());
+    line("## 1 MB state changed by one key or one array element: bytes over IPC per update".into());
     line(String::new());
-    line("| receiving windows | state (JSON) | channel message | snapshot response | fetches per window and update | bytes per window and update |".into());
-    line("|---|---|---|---|---|---|".into());
+    line("| change | receiving windows | state (JSON) | channel message | snapshot response | fetches per window and update | bytes per window and update |".into());
+    line("|---|---|---|---|---|---|---|".into());
     for f in all {
-        let b = &f.large_bytes;
-        line(format!(
-            "| {} | {} B | {} B | {} B | {:.2} | {:.0} B |",
-            f.windows,
-            b.state,
-            b.event,
-            b.snapshot,
-            b.fetches_per_update,
-            b.event as f64 + b.fetches_per_update * b.snapshot as f64,
-        ));
+        for (name, b) in [("one key", &f.large_bytes), ("one array element", &f.large_list_bytes)] {
+            line(format!(
+                "| {name} | {} | {} B | {} B | {} B | {:.2} | {:.0} B |",
+                f.windows,
+                b.state,
+                b.event,
+                b.snapshot,
+                b.fetches_per_update,
+                b.event as f64 + b.fetches_per_update * b.snapshot as f64,
+            ));
+        }
     }
-
     line(String::new());
     line(format!(
         "Samples per row: {} writes for each latency row ({} for the 1 MB state), {} bare invokes ({} returning 1 MB). The app ran for {:.0} s.",

@@ -28,6 +28,8 @@ use super::{
 pub(super) const SMALL: &str = "bench";
 /// The topic of about 1 MB, changed by one small key.
 pub(super) const LARGE: &str = "bench-large";
+/// The topic of about 1 MB holding one array, changed by one element.
+pub(super) const LARGE_LIST: &str = "bench-large-list";
 /// The event of the bare-emit floor.
 const PING: &str = "bench://ping";
 /// The window that writes in the window-write scenario; it receives nothing.
@@ -71,6 +73,17 @@ pub(super) fn large_state() -> Value {
         })
         .collect();
     json!({ "tick": 0, "items": items })
+}
+
+/// The initial data of [`LARGE_LIST`]: `{ "list": [ { "id", "text", "done" }, ... ] }`, about 1 MB of JSON.
+pub(super) fn large_list() -> Value {
+    let list: Vec<Value> = (0..LARGE_ITEMS)
+        .map(|i| {
+            let text: String = format!("item {i:05}: the quick brown fox ").chars().cycle().take(LARGE_ITEM_LEN - 20).collect();
+            json!({ "id": i, "text": text, "done": false })
+        })
+        .collect();
+    json!({ "list": list })
 }
 
 /// Runs every scenario and prints the tables; only the contention runs when
@@ -297,6 +310,44 @@ impl Bench<'_> {
         Ok((start, self.await_acks(LARGE, &revision, STEP_TIMEOUT)?))
     }
 
+    /// Changes one element of the 1 MB array from Rust, with `update`: a copy
+    /// of the value and a diff, which finds the one element.
+    fn large_list_write(&mut self) -> Result<(Instant, Vec<Instant>)> {
+        let seq = self.next_seq();
+        self.clear_log();
+        let start = Instant::now();
+        let at = (seq as usize * 7_919) % LARGE_ITEMS;
+        let outcome = self.app.state_sync().update(LARGE_LIST, |value| {
+            value["list"][at]["done"] = json!(seq);
+        })?;
+        let revision = outcome.revision.to_string();
+        Ok((start, self.await_acks(LARGE_LIST, &revision, STEP_TIMEOUT)?))
+    }
+
+    /// What crossed IPC per window for the last change of `topic`: its
+    /// channel message as delivery sent it (with the patch when that was
+    /// within the push limit), and the fetches the windows made.
+    fn bytes(&self, topic: &str, writes: usize) -> Result<LargeBytes> {
+        let fetches = fetch_counts(&self.ask(&self.receivers, "report")?, topic)?;
+        let sync = self.app.state_sync();
+        let snapshot = sync.get(topic)?;
+        let from = tauri_plugin_state_sync::Revision::new(snapshot.revision.get() - 1);
+        let mut event = Invalidation::new(topic, snapshot.revision, RUST_SOURCE_ID);
+        if let tauri_plugin_state_sync::CatchUp::Delta(delta) = sync.get_since(topic, from)? {
+            if delta.patch.len() <= super::push_limit() {
+                event.from = Some(from);
+                event.patch = Some(delta.patch);
+            }
+        }
+        let event = ChannelMessage::Invalidate(event);
+        Ok(LargeBytes {
+            state: serde_json::to_vec(&*snapshot.data)?.len(),
+            event: serde_json::to_vec(&event)?.len(),
+            snapshot: serde_json::to_vec(&snapshot)?.len(),
+            fetches_per_update: fetches.iter().sum::<u64>() as f64 / (fetches.len() * writes) as f64,
+        })
+    }
+
     /// Every scenario with the windows open now.
     fn measure(&mut self) -> Result<Figures> {
         let mut figures = Figures {
@@ -305,10 +356,12 @@ impl Bench<'_> {
             rust_write: Latency::default(),
             window_write: Latency::default(),
             large: Latency::default(),
+            large_list: Latency::default(),
             invoke: self.invoke_floor("invoke", INVOKES)?,
             invoke_large: self.invoke_floor("invoke-large", LARGE_INVOKES)?,
             bursts: Vec::new(),
             large_bytes: LargeBytes::default(),
+            large_list_bytes: LargeBytes::default(),
         };
 
         for _ in 0..WARM_UP {
@@ -347,17 +400,16 @@ impl Bench<'_> {
                 figures.large.add(sample);
             }
         }
-        let fetches = fetch_counts(&self.ask(&self.receivers, "report")?, LARGE)?;
-        let snapshot = self.app.state_sync().get(LARGE)?;
-        // What each window's subscription channel carries for the change.
-        let event = ChannelMessage::Invalidate(Invalidation::new(LARGE, snapshot.revision, RUST_SOURCE_ID));
-        figures.large_bytes = LargeBytes {
-            state: serde_json::to_vec(&*snapshot.data)?.len(),
-            event: serde_json::to_vec(&event)?.len(),
-            snapshot: serde_json::to_vec(&snapshot)?.len(),
-            fetches_per_update: fetches.iter().sum::<u64>() as f64
-                / (fetches.len() * (LARGE_WARM_UP + LARGE_WRITES)) as f64,
-        };
+        figures.large_bytes = self.bytes(LARGE, LARGE_WARM_UP + LARGE_WRITES)?;
+
+        self.ask(&self.receivers, "reset")?;
+        for i in 0..LARGE_WARM_UP + LARGE_WRITES {
+            let sample = self.large_list_write()?;
+            if i >= LARGE_WARM_UP {
+                figures.large_list.add(sample);
+            }
+        }
+        figures.large_list_bytes = self.bytes(LARGE_LIST, LARGE_WARM_UP + LARGE_WRITES)?;
         Ok(figures)
     }
 }
