@@ -72,6 +72,21 @@ fn canonical_revisions_round_trip_and_invalid_ones_are_refused() {
 }
 
 #[test]
+fn pushed_change_vectors_are_the_messages_a_subscribed_window_receives() {
+    for case in vectors()["pushedChanges"].as_array().unwrap() {
+        let context = case["name"].as_str().unwrap();
+        let harness = Harness::new(Builder::new().topic("t", case["data"].clone()));
+        let main = harness.window("main", &["state-sync:default"]);
+        harness.subscribe(&main, "t").unwrap();
+        let mut args = case["args"].clone();
+        args["topic"] = json!("t");
+        harness.invoke(&main, case["command"].as_str().unwrap(), args).unwrap();
+        assert_eq!(harness.received("main"), [case["message"].clone()], "{context}");
+        assert_eq!(*harness.app.state_sync().get("t").unwrap().data, case["result"], "{context}");
+    }
+}
+
+#[test]
 fn merge_patch_vectors_apply_as_rfc_7396_says() {
     let harness = Harness::new(Builder::new().topic("doc", Value::Null));
     let sync = harness.app.state_sync();
