@@ -131,8 +131,9 @@ impl Delivery {
     }
 
     /// Delivers a change to the subscribed webviews allowed to read its
-    /// topic, with its patch when that is at most the push limit, and
-    /// broadcasts it, without the patch, if [`Broadcast`] says so.
+    /// topic, with its patch when it has one (the writer made it within the
+    /// push limit), and broadcasts it, without the patch, if [`Broadcast`]
+    /// says so.
     ///
     /// The change is already committed when this runs, so failures are
     /// logged and not returned: windows that miss it heal on their next resync.
@@ -140,7 +141,7 @@ impl Delivery {
         let event = Invalidation::new(topic, change.revision, &*change.source_id);
         self.deliver(topic, || {
             let mut pushed = event.clone();
-            if let Some(patch) = change.patch.filter(|patch| patch.len() <= self.push_limit) {
+            if let Some(patch) = change.patch {
                 pushed.from = change.revision.previous();
                 pushed.patch = Some(patch);
             }

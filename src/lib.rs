@@ -540,10 +540,12 @@ impl Builder {
     /// Defaults to [`DEFAULT_PUSH_LIMIT`], 8 KiB.
     ///
     /// A window at the revision before applies an inline patch at once, with
-    /// no pull; a larger change, or one whose patch the topic's history does
-    /// not keep (see [`HistoryLimits`]), is announced without it, and windows
-    /// pull it with `since`. 0 sends no patch inline. The broadcast event
-    /// never carries one.
+    /// no pull. A change whose patch is larger than the data is sent as the
+    /// whole new data instead, when that fits; a larger change is announced
+    /// without a patch, and windows pull it with `since`. A `set`, `update`
+    /// or action on a topic whose history is off ([`HistoryLimits::off`]) is
+    /// not diffed, so it is pushed only as the whole data. 0 sends no patch
+    /// inline. The broadcast event never carries one.
     ///
     /// # Examples
     ///

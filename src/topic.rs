@@ -258,10 +258,10 @@ pub(crate) struct Committed {
     pub(crate) revision: Revision,
     /// Who made it: a webview's label, or [`crate::RUST_SOURCE_ID`].
     pub(crate) source_id: Arc<str>,
-    /// The patch a window at the revision before may apply: the one the
-    /// history keeps, or, for small data, one that replaces the whole value
-    /// with the new data. At most the writer's push limit in the latter
-    /// case; `None` when there is neither.
+    /// The patch a window at the revision before may apply, at most the
+    /// writer's push limit: the change's own patch, when it is no larger
+    /// than the data; when the data is smaller, one that replaces the whole
+    /// value with the new data. `None` when neither fits.
     pub(crate) patch: Option<JsonPatch>,
 }
 
@@ -515,13 +515,6 @@ impl TopicCell {
             // finds none is the no-op check, so the values are walked once.
             let (ops, mut next) = match (ops, next) {
                 (Some(ops), _) if ops.is_empty() => return Ok(unchanged),
-                // Small data is merged into a copy, which costs little, so
-                // that the change can be pushed as that whole data (below).
-                (Some(ops), Next::Merge(merge)) if !json_size::at_least(&*current.data, push_limit) => {
-                    let mut data = Value::clone(&current.data);
-                    json_patch::merge(&mut data, &merge);
-                    (Some(ops), Next::Data(Arc::new(data)))
-                }
                 (Some(ops), next) => (Some(ops), next),
                 (None, Next::Data(data)) if Arc::ptr_eq(&data, &current.data) => return Ok(unchanged),
                 (None, Next::Data(data)) if limits.changes() > 0 => match delta::from_diff(&current.data, &data) {
@@ -532,20 +525,21 @@ impl TopicCell {
                 (None, next @ Next::Data(_)) => (None, next),
                 (None, Next::Merge(_)) => unreachable!("a merge proposal carries its operations"),
             };
-            // The history's patch. A merge is measured against the data
-            // before it, which it changes by a patch's worth.
-            let measured = match &next {
-                Next::Data(data) => &**data,
-                Next::Merge(_) => &*current.data,
-            };
-            let mut kept = ops.and_then(|ops| patch_to_keep(limits, ops, measured));
-            // What a window may get inline: that patch, or, for data too
-            // small for the history to keep a patch of, the whole new data.
-            let mut pushed = match (&kept, &next) {
-                (Some(patch), _) => Some(patch.clone()),
-                (None, Next::Data(data)) => delta::whole(data, push_limit),
-                (None, Next::Merge(_)) => None,
-            };
+            let Patches { kept, pushed, whole } = Patches::of(ops, limits, push_limit, &next, &current.data);
+            let (mut kept, mut pushed) = (kept, pushed);
+            if whole {
+                // The data is smaller than the change's patch, so a window
+                // is better sent all of it; a merge is made on a copy,
+                // which costs no more than the patch, to have it.
+                if let Next::Merge(merge) = &next {
+                    let mut data = Value::clone(&current.data);
+                    json_patch::merge(&mut data, merge);
+                    next = Next::Data(Arc::new(data));
+                }
+                if let Next::Data(data) = &next {
+                    pushed = delta::whole(data, push_limit);
+                }
+            }
             // Nothing of this write holds the data read any more, so a merge
             // may change it in place.
             drop(current);
@@ -650,15 +644,54 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The patch of `ops`, which produce `data`, if `limits` keep it. Runs
-/// outside the lock, once per attempt.
-fn patch_to_keep(limits: HistoryLimits, ops: Vec<PatchOperation>, data: &Value) -> Option<JsonPatch> {
-    // A patch past the byte bound is never kept: counted, not written out.
-    if json_size::at_least(&ops, limits.bytes().saturating_add(1)) {
-        return None;
+/// The patches of one change, made once, outside the lock.
+struct Patches {
+    /// What the history keeps, if its limits admit it.
+    kept: Option<JsonPatch>,
+    /// What windows get inline, when it is at most the push limit and no
+    /// larger than the data.
+    pushed: Option<JsonPatch>,
+    /// Whether windows should get the whole new data instead: the data is
+    /// smaller than the patch, or the patch is not known.
+    whole: bool,
+}
+
+impl Patches {
+    /// The patches of the operations `ops` of the proposal `next` on `before`.
+    /// Costs O(patch): the data is measured only up to the patch's size.
+    fn of(
+        ops: Option<Vec<PatchOperation>>,
+        limits: HistoryLimits,
+        push_limit: usize,
+        next: &Next,
+        before: &Value,
+    ) -> Self {
+        let none = |whole| Patches {
+            kept: None,
+            pushed: None,
+            whole,
+        };
+        let Some(ops) = ops else { return none(true) };
+        // A patch past both bounds is never used: counted, not written out.
+        if json_size::at_least(&ops, limits.bytes().max(push_limit).saturating_add(1)) {
+            return none(false);
+        }
+        let patch = delta::serialize(&ops);
+        // A merge is measured against the data before it, which it changes
+        // by a patch's worth.
+        let data = match next {
+            Next::Data(data) => &**data,
+            Next::Merge(_) => before,
+        };
+        if !json_size::at_least(data, patch.len()) {
+            return none(true);
+        }
+        Patches {
+            kept: limits.admits(patch.len(), data).then(|| patch.clone()),
+            pushed: (patch.len() <= push_limit).then_some(patch),
+            whole: false,
+        }
     }
-    let patch = delta::serialize(&ops);
-    limits.admits(patch.len(), data).then_some(patch)
 }
 
 #[cfg(test)]
@@ -744,7 +777,7 @@ mod tests {
 
     fn merge(cell: &TopicCell, patch: Value) -> WriteOutcome {
         let patch = Arc::new(patch);
-        cell.write(None, "test", 0, |current| {
+        cell.write(None, "test", 1_024, |current| {
             Ok(Proposal::merge(patch.clone(), delta::from_merge(&current.data, &patch)))
         })
         .unwrap()

@@ -125,7 +125,7 @@ fn a_push_limit_of_zero_pushes_no_patch() {
 }
 
 #[test]
-fn a_topic_without_history_pushes_only_data_small_enough_to_send_whole() {
+fn a_topic_without_history_still_pushes_its_merge_patches_and_small_data_whole() {
     let harness = Harness::new(
         Builder::new()
             .topic("cursor", json!({"x": 0}))
@@ -138,10 +138,17 @@ fn a_topic_without_history_pushes_only_data_small_enough_to_send_whole() {
     let sync = harness.app.state_sync();
     sync.patch("cursor", json!({"x": 1})).unwrap();
     sync.patch("log", json!({"n": 1})).unwrap();
+    // A set is not diffed without a history, and 10 KB is past the push limit whole.
+    sync.set("log", json!({"lines": "m".repeat(10_000), "n": 1})).unwrap();
     let received = harness.received("main");
-    assert_eq!(received.len(), 2);
+    assert_eq!(received.len(), 3);
     assert_eq!(received[0]["patch"], json!([{"op": "replace", "path": "", "value": {"x": 1}}]));
-    assert!(received[1].get("patch").is_none(), "{}", received[1]);
+    assert_eq!(received[1]["patch"], json!([{"op": "replace", "path": "/n", "value": 1}]));
+    assert!(received[2].get("patch").is_none(), "{}", received[2]);
+    assert!(matches!(
+        sync.get_since("log", "1".parse().unwrap()).unwrap(),
+        tauri_plugin_state_sync::CatchUp::Snapshot(_)
+    ));
 }
 
 #[test]
