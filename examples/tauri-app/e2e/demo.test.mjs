@@ -112,6 +112,27 @@ describe('the demo app', () => {
     assert.equal(counter.revision, '150')
   })
 
+  test('a window that missed changes converges, whether the history still holds them or not', async () => {
+    app = await startApp(dataDir())
+    let total = 0
+    // The demo's todos keep their last 8 changes: 3 missed are pulled as a
+    // delta since the window's revision, 12 as the whole list.
+    for (const missed of [3, 12]) {
+      await app.run('main', 'demo.deafen(true); return true')
+      for (let i = 0; i < missed; i++) await app.run('zustand', `await demo.addTodo('missed ${missed}.${i}'); return true`)
+      total += missed
+      await converged(['zustand', 'svelte'], 'todos', (t) => Object.keys(t).length === total)
+      const behind = (await app.state('main')).todos
+      assert.ok(Object.keys(behind.data).length < total, `main heard none of the ${missed} changes`)
+      await app.run('main', 'demo.deafen(false); return true')
+      // The next change reaches main at a revision it is not at: it pulls since its own.
+      await app.run('svelte', `await demo.addTodo('heard ${missed}'); return true`)
+      total += 1
+      await converged(windows, 'todos', (t) => Object.keys(t).length === total)
+    }
+    for (const label of windows) assert.deepEqual(await app.run(label, 'return demo.errors'), [], `${label} met no error`)
+  })
+
   test('a key deleted in one window disappears everywhere', async () => {
     app = await startApp(dataDir())
     await app.type('zustand', 'new-todo', 'buy milk')

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use tauri_plugin_state_sync::{ActionError, Builder, Persistence};
+use tauri_plugin_state_sync::{ActionError, Builder, HistoryLimits, Persistence};
 
 mod bench;
 
@@ -115,6 +115,10 @@ fn state_sync(persist_dir: String) -> Builder {
             },
         )
         .typed_topic("todos", Todos::default())
+        // The last 8 changes: a window that missed more pulls the whole list,
+        // one that missed fewer only what changed (the end-to-end tests
+        // cover both).
+        .topic_history_limits("todos", HistoryLimits::new().max_changes(8))
         .typed_action("todos", "add", add_todo)
         .typed_action("todos", "toggle", toggle_todo)
         .typed_topic("counter", Counter { value: 0 })

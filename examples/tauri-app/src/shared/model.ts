@@ -12,7 +12,7 @@
  */
 import { getCurrentWebviewWindow } from '@tauri-apps/api/webviewWindow'
 import { invoke } from '@tauri-apps/api/core'
-import { topic, isStateSyncError, type Snapshot, type TopicHandle } from 'tauri-plugin-state-sync-api'
+import { tauri, topic, isStateSyncError, type Snapshot, type TopicHandle, type Transport } from 'tauri-plugin-state-sync-api'
 // Generated from the Rust types of src-tauri/src/main.rs; it also types topic(name) and act() below.
 import type { Settings } from './topics'
 
@@ -40,11 +40,22 @@ export function fireAndForget(write: Promise<unknown>): void {
   write.catch(() => {})
 }
 
+/**
+ * The end-to-end tests' fault injection (`__demo.deafen`): while `deaf` is
+ * set, this window drops every message its subscriptions bring, as a window
+ * does that misses them. Otherwise this is the plain Tauri transport.
+ */
+let deaf = false
+const transport: Transport = {
+  ...tauri,
+  subscribe: (name, handler) => tauri.subscribe(name, (event) => deaf || handler(event)),
+}
+
 // Data and actions are typed by topics.ts: `todos.act('add', ...)` takes the
 // Rust `AddTodo`, and a misspelt action or argument does not compile.
-export const settings = topic('settings', { onError })
-export const todos = topic('todos', { onError })
-export const counter = topic('counter', { onError, throttling: { throttleMs: 16 } })
+export const settings = topic('settings', { onError, transport })
+export const todos = topic('todos', { onError, transport })
+export const counter = topic('counter', { onError, transport, throttling: { throttleMs: 16 } })
 
 /** Adds one, with the `increment` action: it never conflicts, whoever else is writing. */
 export async function increment(): Promise<void> {
@@ -104,6 +115,8 @@ declare global {
       hammer(times: number): Promise<void>
       addTodo(title: string): Promise<unknown>
       toggleTodo(id: string): Promise<unknown>
+      /** While on, this window drops the messages of its subscriptions (the tests' lost messages). */
+      deafen(on: boolean): void
       quit(): Promise<void>
     }
   }
@@ -116,5 +129,6 @@ window.__demo = {
   hammer,
   addTodo,
   toggleTodo,
+  deafen: (on) => void (deaf = on),
   quit,
 }
