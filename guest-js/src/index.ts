@@ -31,7 +31,23 @@ export type { RevisionSyncHandle, RevisionSyncOptions, SnapshotApplier } from '.
 export { StateSyncError, isStateSyncError, toStateSyncError } from './errors'
 export type { ErrorDetails, StateSyncErrorCode } from './errors'
 export { INVALIDATION_EVENT, RUST_SOURCE_ID, isNewer, isRevision, mergePatch } from './protocol'
-export type { ActionOutcome, ChannelMessage, Invalidation, MergePatch, Revision, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome } from './protocol'
+export { applyPatch } from './patch'
+export type {
+  ActionOutcome,
+  CatchUp,
+  ChannelMessage,
+  Delta,
+  Invalidation,
+  JsonPatch,
+  MergePatch,
+  PatchOperation,
+  Revision,
+  Snapshot,
+  TopicCatchUp,
+  TopicInfo,
+  TopicSnapshot,
+  WriteOutcome,
+} from './protocol'
 export { act, command, getSnapshot, getSnapshots, listTopics, onInvalidate, subscribeTopic, tauri, write } from './tauri'
 export type { Transport } from './tauri'
 export { PERSISTENCE_ERROR_EVENT, flush, onPersistenceError, persistenceErrors } from './persistence'

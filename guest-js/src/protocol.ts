@@ -43,6 +43,59 @@ export interface TopicSnapshot<T = unknown> extends Snapshot<T> {
 }
 
 /**
+ * One operation of a {@link JsonPatch}: RFC 6902 `add`, `replace` or
+ * `remove` at a JSON Pointer `path` (`""` is the whole value). The plugin
+ * produces no other operations.
+ *
+ * @example
+ * const op: PatchOperation = { op: 'replace', path: '/items/3/done', value: true }
+ */
+export type PatchOperation = { op: 'add' | 'replace'; path: string; value: unknown } | { op: 'remove'; path: string }
+
+/**
+ * An RFC 6902 JSON Patch: operations applied in order.
+ *
+ * @example
+ * const p: JsonPatch = [{ op: 'add', path: '/theme', value: 'dark' }, { op: 'remove', path: '/beta' }]
+ */
+export type JsonPatch = Array<PatchOperation>
+
+/**
+ * The change of a topic from `from` to `revision`: applying `patch` to the
+ * data at `from` gives the data at `revision`. The answer of `snapshot` with
+ * `since` when the topic's history reaches back to it; see "Pulling since a
+ * revision" in `docs/protocol.md`.
+ *
+ * @example
+ * const d: Delta = { revision: '7', from: '5', patch: [{ op: 'replace', path: '/n', value: 7 }] }
+ */
+export interface Delta {
+  /** The revision the patch leads to. */
+  revision: Revision
+  /** The revision the patch applies to. */
+  from: Revision
+  /** The operations, in order; empty when `from` equals `revision`. */
+  patch: JsonPatch
+}
+
+/**
+ * The answer of `snapshot` with `since`: a {@link Delta}, or the full
+ * {@link Snapshot} (the one with `data`) when no delta from `since` can be given.
+ *
+ * @example
+ * const c: CatchUp = { revision: '7', data: { n: 7 } }
+ */
+export type CatchUp<T = unknown> = Delta | Snapshot<T>
+
+/**
+ * One entry of the `snapshots` command with `since`.
+ *
+ * @example
+ * const c: TopicCatchUp = { topic: 'counter', revision: '2', from: '2', patch: [] }
+ */
+export type TopicCatchUp<T = unknown> = { topic: string } & CatchUp<T>
+
+/**
  * A topic's name and current revision, as listed by the `topics` command.
  *
  * @example

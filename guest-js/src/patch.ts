@@ -1,0 +1,80 @@
+/**
+ * The RFC 6902 JSON Patch applier behind pushed and pulled deltas.
+ *
+ * It never modifies the document it is given: each operation copies only the
+ * objects and arrays on the way to the member it changes, so every untouched
+ * subtree of the result is the same object (`===`) as in the old document,
+ * and a framework that compares by identity re-renders only what changed.
+ * Every key is data, `"__proto__"` too, as in {@link mergePatch}: the copies
+ * are edited as objects without a prototype (where assigning `"__proto__"`
+ * sets that key and `in` sees own keys only), then spread into plain objects.
+ *
+ * @module
+ */
+import { invalid } from './errors'
+
+// A copy being edited: an array, or an object without a prototype.
+type Container = Record<string, unknown> & unknown[]
+
+/**
+ * Applies the RFC 6902 JSON Patch `patch` to `doc`, operation by operation,
+ * and returns the new document; `doc` is never modified, and what the patch
+ * does not touch is shared with it. Supports `add`, `remove`, `replace` and
+ * `test`, the operations the plugin sends, and refuses `move`, `copy` and any
+ * other. Throws a `PROTOCOL` {@link StateSyncError} naming the operation, its
+ * path and the problem (an unsupported op, a path that is not a JSON Pointer
+ * or names no member, an array index that is not canonical or is out of
+ * range, a missing `value`, a failed `test`); as nothing is modified, the
+ * caller still holds the document as it was.
+ *
+ * @example
+ * const doc = { a: { b: 1 }, c: [1] }
+ * const next = applyPatch(doc, [{ op: 'add', path: '/c/-', value: 2 }])
+ * // next is { a: { b: 1 }, c: [1, 2] }, and next.a === doc.a
+ */
+export function applyPatch<T>(doc: T, patch: readonly unknown[]): T {
+  if (!Array.isArray(patch)) throw invalid(patch, 'JSON Patch is not an array')
+  return patch.reduce((out: unknown, op) => {
+        const { op: name, path } = (op ?? {}) as Record<string, unknown>
+        const fail = (why: string): never => {
+          throw invalid(op, `JSON Patch ${name} at "${path}": ${why}`)
+        }
+        if (!/^(add|remove|replace|test)$/.test(name as string)) fail('unsupported operation')
+        if (name != 'remove' && !('value' in (op as object))) fail('no value')
+        if (typeof path != 'string' || !/^(\/([^~]|~[01])*)*$/.test(path)) fail('not a JSON Pointer')
+        if (!path && name == 'remove') fail('cannot remove the whole document')
+        const { value } = op as { value: unknown }
+        const keys = (path as string).split('/')
+        // A copy of `node` changed at keys[i..]. The document is wrapped as the
+        // member "" of an object, which the pointer's leading "" token names, so
+        // that the whole document is a member like any other.
+        const step = (node: unknown, i: number): unknown => {
+          const array = Array.isArray(node)
+          const key = keys[i]!.replace(/~1/g, '/').replace(/~0/g, '~')
+          const c = (
+            array ? [...node] : node && typeof node == 'object' ? Object.assign(Object.create(null), node) : fail(`no member "${key}"`)
+          ) as Container
+          const k = !array ? key : key == '-' ? '' + c.length : /^(0|[1-9]\d*)$/.test(key) ? key : fail(`bad index "${key}"`)
+          const last = ++i == keys.length
+          if (last && name == 'add' ? array && +k > c.length : !(k in c)) fail(`no member "${key}"`)
+          if (!last) c[k] = step(c[k], i)
+          else if (name == 'test') equal(c[k], value) || fail('the value differs')
+          else if (array) c.splice(+k, +(name != 'add'), ...(name == 'remove' ? [] : [value]))
+          else name == 'remove' ? delete c[k] : (c[k] = value)
+          return array ? c : { ...c }
+        }
+        const next = (step({ '': out }, 0) as Record<string, unknown>)['']
+        return name == 'test' ? out : next
+      }, doc) as T
+}
+
+// JSON equality: arrays by element, objects by key whatever their order.
+const equal = (a: unknown, b: unknown): boolean =>
+  a === b ||
+  (!!a &&
+    !!b &&
+    typeof a == 'object' &&
+    typeof b == 'object' &&
+    Array.isArray(a) == Array.isArray(b) &&
+    Object.keys(a).length == Object.keys(b).length &&
+    Object.keys(a).every((k) => Object.hasOwn(b, k) && equal((a as Container)[k], (b as Container)[k])))
