@@ -23,7 +23,8 @@ import { gzipSync } from 'node:zlib'
 import { resolve } from 'node:path'
 import { entries, external } from '../entries.mjs'
 
-const BUDGET = 3080
+// Raised for now from 3080: the applier and the delta paths cost about 650 B; the budget of 3000 is the goal of the next commits.
+const BUDGET = 3725
 const ADAPTER_BUDGET = 600
 // 1,412 B: main measured 1,301 B, and treating "__proto__" as data (objects
 // without a prototype in the diffing, a defined key in `assign`) costs 111 B.

@@ -38,6 +38,7 @@ export type {
   ChannelMessage,
   Delta,
   Invalidation,
+  PushedInvalidation,
   JsonPatch,
   MergePatch,
   PatchOperation,
@@ -67,11 +68,13 @@ export const createTauriSubscriber = (topic: string): InvalidationSubscriber => 
 })
 
 /**
- * A {@link SnapshotProvider} for one topic over the plugin's `snapshot` command.
+ * A {@link SnapshotProvider} for one topic over the plugin's `snapshot`
+ * command; it passes on the engine's `since`, so a window that is behind by
+ * a few changes pulls only those.
  *
  * @example
  * const provider = createTauriProvider<Settings>('settings')
  */
 export const createTauriProvider = <T>(topic: string): SnapshotProvider<T> => ({
-  getSnapshot: () => getSnapshot<T>(topic),
+  getSnapshot: (since) => getSnapshot<T>(topic, since),
 })

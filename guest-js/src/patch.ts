@@ -12,6 +12,7 @@
  * @module
  */
 import { invalid } from './errors'
+import { same } from './protocol'
 
 // A copy being edited: an array, or an object without a prototype.
 type Container = Record<string, unknown> & unknown[]
@@ -58,7 +59,7 @@ export function applyPatch<T>(doc: T, patch: readonly unknown[]): T {
           const last = ++i == keys.length
           if (last && name == 'add' ? array && +k > c.length : !(k in c)) fail(`no member "${key}"`)
           if (!last) c[k] = step(c[k], i)
-          else if (name == 'test') equal(c[k], value) || fail('the value differs')
+          else if (name == 'test') same(c[k], value) || fail('the value differs')
           else if (array) c.splice(+k, +(name != 'add'), ...(name == 'remove' ? [] : [value]))
           else name == 'remove' ? delete c[k] : (c[k] = value)
           return array ? c : { ...c }
@@ -67,14 +68,3 @@ export function applyPatch<T>(doc: T, patch: readonly unknown[]): T {
         return name == 'test' ? out : next
       }, doc) as T
 }
-
-// JSON equality: arrays by element, objects by key whatever their order.
-const equal = (a: unknown, b: unknown): boolean =>
-  a === b ||
-  (!!a &&
-    !!b &&
-    typeof a == 'object' &&
-    typeof b == 'object' &&
-    Array.isArray(a) == Array.isArray(b) &&
-    Object.keys(a).length == Object.keys(b).length &&
-    Object.keys(a).every((k) => Object.hasOwn(b, k) && equal((a as Container)[k], (b as Container)[k])))
