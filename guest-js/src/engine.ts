@@ -247,11 +247,10 @@ export function createEngine<T>(options: EngineOptions<T>): Engine<T> {
         if (stopped) return
         throw report('snapshot', e)
       }
-      const { revision, data, from, patch } = (answer ?? {}) as Partial<Snapshot<T> & Delta>
+      const { revision, data, patch } = (answer ?? {}) as Partial<Snapshot<T> & Delta>
       if (!isRevision(revision)) throw report('protocol', invalid(revision))
-      if (patch) dispatch({ type: 'delta', from: from!, revision, patch })
-      else if (data === undefined) throw report('protocol', invalid(answer, 'snapshot without data'))
-      else dispatch({ type: 'snapshot', revision, data })
+      if (!patch && data === undefined) throw report('protocol', invalid(answer, 'snapshot without data'))
+      dispatch({ ...answer, type: patch ? 'delta' : 'snapshot' } as Action<T>)
       // Still behind the event that caused this fetch, or behind an answer
       // that did not apply (a delta from a revision the state has left meanwhile):
       // fetch again, up to a bound.
@@ -285,7 +284,7 @@ export function createEngine<T>(options: EngineOptions<T>): Engine<T> {
     } catch (e) {
       return void report('apply', e) // a throwing shouldRefresh must not break the shared listener
     }
-    if (event?.patch && dispatch({ type: 'delta', from: event.from, revision, patch: event.patch })) return
+    if (event?.patch && dispatch({ ...event, type: 'delta' })) return
     if (isNewer(revision, wanted)) wanted = revision
     if (!holds) trigger()
   }

@@ -36,35 +36,36 @@ type Container = Record<string, unknown> & unknown[]
 export function applyPatch<T>(doc: T, patch: readonly unknown[]): T {
   if (!Array.isArray(patch)) throw invalid(patch, 'JSON Patch is not an array')
   return patch.reduce((out: unknown, op) => {
-        const { op: name, path } = (op ?? {}) as Record<string, unknown>
-        const fail = (why: string): never => {
-          throw invalid(op, `JSON Patch ${name} at "${path}": ${why}`)
-        }
-        if (!/^(add|remove|replace|test)$/.test(name as string)) fail('unsupported operation')
-        if (name != 'remove' && !('value' in (op as object))) fail('no value')
-        if (typeof path != 'string' || !/^(\/([^~]|~[01])*)*$/.test(path)) fail('not a JSON Pointer')
-        if (!path && name == 'remove') fail('cannot remove the whole document')
-        const { value } = op as { value: unknown }
-        const keys = (path as string).split('/')
-        // A copy of `node` changed at keys[i..]. The document is wrapped as the
-        // member "" of an object, which the pointer's leading "" token names, so
-        // that the whole document is a member like any other.
-        const step = (node: unknown, i: number): unknown => {
-          const array = Array.isArray(node)
-          const key = keys[i]!.replace(/~1/g, '/').replace(/~0/g, '~')
-          const c = (
-            array ? [...node] : node && typeof node == 'object' ? Object.assign(Object.create(null), node) : fail(`no member "${key}"`)
-          ) as Container
-          const k = !array ? key : key == '-' ? '' + c.length : /^(0|[1-9]\d*)$/.test(key) ? key : fail(`bad index "${key}"`)
-          const last = ++i == keys.length
-          if (last && name == 'add' ? array && +k > c.length : !(k in c)) fail(`no member "${key}"`)
-          if (!last) c[k] = step(c[k], i)
-          else if (name == 'test') same(c[k], value) || fail('the value differs')
-          else if (array) c.splice(+k, +(name != 'add'), ...(name == 'remove' ? [] : [value]))
-          else name == 'remove' ? delete c[k] : (c[k] = value)
-          return array ? c : { ...c }
-        }
-        const next = (step({ '': out }, 0) as Record<string, unknown>)['']
-        return name == 'test' ? out : next
-      }, doc) as T
+    const { op: name, path, value } = (op ?? {}) as Record<string, unknown>
+    const fail = (why: string): never => {
+      throw invalid(op, `JSON Patch ${name} at "${path}": ${why}`)
+    }
+    // The document is wrapped as the member "" of an object, which the
+    // pointer's leading "" token names: so the whole document is a member like
+    // any other, and a path that does not start with "/" names no member.
+    if (/~([^01]|$)/.test('' + path)) fail('"~" not followed by 0 or 1')
+    const keys = ('' + path).split('/')
+    // A copy of `node` changed at keys[i..]. `in` sees only own members: the
+    // copy of an object has no prototype, and an array has only its indices
+    // (a key that is not a canonical index becomes "x", which none has).
+    const step = (node: unknown, i: number): unknown => {
+      const array = Array.isArray(node)
+      const key = keys[i]!.replace(/~1/g, '/').replace(/~0/g, '~')
+      const c = (
+        array ? [...node] : node && typeof node == 'object' ? Object.assign(Object.create(null), node) : fail(`no member "${key}"`)
+      ) as Container
+      const k = !array ? key : key == '-' ? '' + c.length : /^(0|[1-9]\d*)$/.test(key) ? key : 'x'
+      const has = () => (k in c ? c[k] : fail(`no member "${key}"`))
+      const v = () => (value === undefined ? fail('no value') : value) // JSON has no undefined: `value` is missing
+      if (++i < keys.length) c[k] = step(has(), i)
+      else if (name == 'add') array ? (+k <= c.length ? c.splice(+k, 0, v()) : fail(`no member "${key}"`)) : (c[k] = v())
+      else if (name == 'test') same(has(), v()) || fail('the value differs')
+      else if (name == 'replace') has(), (c[k] = v())
+      else if (name == 'remove' && i > 1) has(), array ? c.splice(+k, 1) : delete c[k]
+      else fail('unsupported operation') // move, copy, any other op, and removing the whole document
+      return array ? c : { ...c }
+    }
+    const next = (step({ '': out }, 0) as Record<string, unknown>)['']
+    return name == 'test' ? out : next
+  }, doc) as T
 }
