@@ -241,7 +241,10 @@ describe('own writes and their pushed echo', () => {
   }
   const echo: PushedInvalidation = { topic: 't', revision: '2', sourceId: 'me', from: '1', patch: [{ op: 'replace', path: '/a', value: 2 }] }
 
-  it('echo first, outcome second: the echo applies, the outcome does not apply again, and nothing is fetched', async () => {
+  it.each([
+    ['echo first, outcome second: the echo applies and the outcome, no longer at its from, does not apply again', true],
+    ['outcome first, echo second: the outcome is adopted and the echo, no longer at its from, is ignored', false],
+  ])('%s; nothing is fetched', async (_, echoFirst) => {
     const w = ownWindow()
     const t = topic<Doc>('t', { transport: w.transport, resyncOnFocus: false })
     await t.ready
@@ -249,26 +252,10 @@ describe('own writes and their pushed echo', () => {
     t.subscribe((s) => applied.push(s.revision))
     const written = t.patch({ a: 2 })
     await flush()
-    w.echo(echo)
+    if (echoFirst) w.echo(echo)
     w.outcome.resolve({ revision: '2', previousRevision: '1', exact: true })
     await written
-    await vi.advanceTimersByTimeAsync(100)
-    expect(applied).toEqual(['2'])
-    expect(t.get()).toEqual({ revision: '2', data: { a: 2 } })
-    expect(w.snapshot).toHaveBeenCalledTimes(1)
-    t.stop()
-  })
-
-  it('outcome first, echo second: the outcome is adopted and the echo is ignored, with no fetch', async () => {
-    const w = ownWindow()
-    const t = topic<Doc>('t', { transport: w.transport, resyncOnFocus: false })
-    await t.ready
-    const applied: Revision[] = []
-    t.subscribe((s) => applied.push(s.revision))
-    const written = t.patch({ a: 2 })
-    w.outcome.resolve({ revision: '2', previousRevision: '1', exact: true })
-    await written
-    w.echo(echo)
+    if (!echoFirst) w.echo(echo)
     await vi.advanceTimersByTimeAsync(100)
     expect(applied).toEqual(['2'])
     expect(t.get()).toEqual({ revision: '2', data: { a: 2 } })
