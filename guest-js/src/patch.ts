@@ -43,14 +43,13 @@ export function applyPatch<T>(doc: T, patch: readonly unknown[]): T {
     // The document is wrapped as the member "" of an object, which the
     // pointer's leading "" token names: so the whole document is a member like
     // any other, and a path that does not start with "/" names no member.
-    if (/~([^01]|$)/.test('' + path)) fail('"~" not followed by 0 or 1')
     const keys = ('' + path).split('/')
     // A copy of `node` changed at keys[i..]. `in` sees only own members: the
     // copy of an object has no prototype, and an array has only its indices
     // (a key that is not a canonical index becomes "x", which none has).
     const step = (node: unknown, i: number): unknown => {
       const array = Array.isArray(node)
-      const key = keys[i]!.replace(/~1/g, '/').replace(/~0/g, '~')
+      const key = keys[i]!.replace(/~(.?)/g, (_, e: string) => (e == '0' ? '~' : e == '1' ? '/' : fail('"~" not followed by 0 or 1')))
       const c = (
         array ? [...node] : node && typeof node == 'object' ? Object.assign(Object.create(null), node) : fail(`no member "${key}"`)
       ) as Container
