@@ -42,7 +42,8 @@ export function applyPatch<T>(doc: T, patch: readonly unknown[]): T {
     }
     // The document is wrapped as the member "" of an object, which the
     // pointer's leading "" token names: so the whole document is a member like
-    // any other, and a path that does not start with "/" names no member.
+    // any other; a path that is not "" and does not start with "/" has another
+    // first token, which names no member (even for `add`, checked at i == 1).
     const keys = ('' + path).split('/')
     // A copy of `node` changed at keys[i..]. `in` sees only own members: the
     // copy of an object has no prototype, and an array has only its indices
@@ -57,7 +58,7 @@ export function applyPatch<T>(doc: T, patch: readonly unknown[]): T {
       const has = () => (k in c ? c[k] : fail(`no member "${key}"`))
       const v = () => (value === undefined ? fail('no value') : value) // JSON has no undefined: `value` is missing
       if (++i < keys.length) c[k] = step(has(), i)
-      else if (name == 'add') array ? (+k <= c.length ? c.splice(+k, 0, v()) : fail(`no member "${key}"`)) : (c[k] = v())
+      else if (name == 'add') array ? (+k <= c.length ? c.splice(+k, 0, v()) : fail(`no member "${key}"`)) : (i > 1 || has(), (c[k] = v()))
       else if (name == 'test') same(has(), v()) || fail('the value differs')
       else if (name == 'replace') has(), (c[k] = v())
       else if (name == 'remove' && i > 1) has(), array ? c.splice(+k, 1) : delete c[k]

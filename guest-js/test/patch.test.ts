@@ -159,6 +159,11 @@ describe('applyPatch beyond the suite', () => {
     for (const path of ['/a~2b', '/a~', 'a']) refused(() => applyPatch({ 'a~2b': 1, 'a~': 1, a: 1 }, [{ op: 'remove', path }]))
   })
 
+  it('regression: a path that does not start with "/" is refused, not applied to nothing (found by fuzzing)', () => {
+    for (const [path, token] of [[' ', ' '], ['a', 'a'], ['a/b', 'a'], [undefined, 'undefined'], [1, '1']])
+      expect(refused(() => applyPatch({ a: 1 }, [{ op: 'add', path, value: 2 }])).message).toBe(`JSON Patch add at "${path}": no member "${token}"`)
+  })
+
   it('refuses a patch that is not an array, an op that is not an object, and removing the whole document', () => {
     expect(refused(() => applyPatch({}, {} as never)).message).toBe('JSON Patch is not an array')
     refused(() => applyPatch({}, [null]))
