@@ -183,6 +183,21 @@ describe('pulling since the local revision', () => {
     expect(engine.get()).toEqual({ revision: '3', data: { a: { x: 1 }, b: { y: 2 }, p: 1, q: 1 } })
   })
 
+  it('a pulled delta whose patch does not apply is reported, leaves the state, and the next fetch asks for the full snapshot', async () => {
+    const { engine, src, errors } = await hydrated()
+    const before = engine.get()
+    const refreshed = engine.refresh()
+    await flush()
+    src.answerDelta('1', '2', [{ op: 'test', path: '/a/x', value: 'not 1' }] as unknown as JsonPatch)
+    await flush()
+    expect(engine.get()).toBe(before)
+    expect(errors.map((e) => [e.phase, e.error.code])).toEqual([['protocol', 'PROTOCOL']])
+    expect(src.provider.getSnapshot.mock.calls[2]).toEqual([undefined])
+    src.answer('2', { whole: true }, 2)
+    await refreshed
+    expect(engine.get()).toEqual({ revision: '2', data: { whole: true } })
+  })
+
   it('a delta answer with a malformed revision is a protocol error and applies nothing', async () => {
     const { engine, src, errors } = await hydrated()
     const refreshed = engine.refresh()
