@@ -2,7 +2,8 @@
  * The RFC 6902 JSON Patch applier behind pushed and pulled deltas.
  *
  * It never modifies the document it is given: each operation copies only the
- * objects and arrays on the way to the member it changes, so every untouched
+ * objects and arrays on the way to the member it changes (or, for `test`,
+ * checks), so every untouched
  * subtree of the result is the same object (`===`) as in the old document,
  * and a framework that compares by identity re-renders only what changed.
  * Every key is data, `"__proto__"` too, as in {@link mergePatch}: the copies
@@ -65,7 +66,6 @@ export function applyPatch<T>(doc: T, patch: readonly unknown[]): T {
       else fail('unsupported operation') // move, copy, any other op, and removing the whole document
       return array ? c : { ...c }
     }
-    const next = (step({ '': out }, 0) as Record<string, unknown>)['']
-    return name == 'test' ? out : next
+    return (step({ '': out }, 0) as Record<string, unknown>)['']
   }, doc) as T
 }
