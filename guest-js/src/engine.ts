@@ -93,7 +93,7 @@ export interface EngineOptions<T> {
   topic: string
   subscriber: InvalidationSubscriber
   provider: SnapshotProvider<T>
-  /** Return `false` to ignore an event (it is checked after the revision gate). */
+  /** Return `false` to ignore an event, and the change it may carry (checked after the revision gate). */
   shouldRefresh?: (event: Invalidation) => boolean
   throttling?: Throttling
   retry?: RetryOptions
@@ -156,7 +156,11 @@ export interface Engine<T> {
   subscribe(listener: (state: Snapshot<T>) => void): () => void
   /** The reducer: applies `action` if the gate lets it; returns whether it did. */
   dispatch(action: Action<T>): boolean
-  /** Notes that the backend is at `revision` (an event, a write outcome); fetches if that is newer. */
+  /**
+   * Notes that the backend is at `revision` (an event, a write outcome):
+   * applies the change `event` carries if the local state is at its `from`,
+   * and otherwise fetches if `revision` is newer.
+   */
   invalidate(revision: Revision, event?: PushedInvalidation): void
   /** Reports an error under `phase` and returns it as a {@link StateSyncError}. */
   report(phase: SyncPhase, error: unknown): StateSyncError
