@@ -217,7 +217,7 @@ export function createEngine<T>(options: EngineOptions<T>): Engine<T> {
     if (stopped || !isNewer(action.revision, state?.revision)) return false // the one gate
     let data: T
     if (action.type === 'snapshot') data = action.data
-    else if (state?.revision !== action.from) return false
+    else if (!state || state.revision !== action.from) return false // also before hydration, whatever `from` is
     else if (action.type === 'change')
       data = action.kind === 'set' ? (action.value as T) : mergePatch(state.data, action.value)
     else

@@ -129,6 +129,21 @@ describe('pushed deltas', () => {
     expect(engine.get()).toEqual({ revision: '2', data: { z: 1 } })
   })
 
+  it('regression: a pushed change without from before hydration is not applied to no state (found by fuzzing)', async () => {
+    const src = manual<Doc>()
+    const errors: SyncErrorContext[] = []
+    const engine = createEngine<Doc>({ topic: 't', subscriber: src.subscriber, provider: src.provider, onError: (e) => errors.push(e), resyncOnFocus: false })
+    void engine.start()
+    await flush()
+    src.emitRaw({ topic: 't', revision: '3', sourceId: '@rust', patch: [{ op: 'add', path: '/a', value: 1 }] } as PushedInvalidation)
+    expect(engine.get()).toBeUndefined()
+    expect(errors).toEqual([])
+    src.answer('3', { a: 1 })
+    await flush()
+    expect(engine.get()).toEqual({ revision: '3', data: { a: 1 } })
+    engine.stop()
+  })
+
   it('shouldRefresh returning false ignores a pushed change too', async () => {
     const { engine, src } = await hydrated(undefined, { shouldRefresh: (e) => e.sourceId !== 'me' })
     src.push('1', '2', replaceX, 'me')

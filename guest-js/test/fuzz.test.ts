@@ -49,9 +49,32 @@ const revision = fc.oneof(
   fc.oneof(fc.integer(), fc.double(), fc.constant(null), fc.constant(undefined), fc.boolean()),
 )
 const topicName = fc.oneof(fc.constant('t'), fc.constantFrom('', 'T', 'other'), fc.anything({ maxDepth: 1 }))
-// Near-valid invalidations (any key may be missing) and arbitrary payloads.
+// Near-valid pushed changes: JSON Patch operations, sometimes broken.
+const pushedOp = fc.record(
+  {
+    op: fc.constantFrom('add', 'remove', 'replace', 'test', 'move'),
+    path: fc.constantFrom('', '/a', '/b', '/a/0', '/a/-', '/x/y', 'a'),
+    value: fc.jsonValue({ maxDepth: 1 }),
+  },
+  { requiredKeys: ['op', 'path'] },
+)
+const pushedPatch = fc.oneof(
+  // Replacing the whole value first makes the rest apply often.
+  { weight: 3, arbitrary: fc.tuple(fc.dictionary(fc.constantFrom('a', 'b'), fc.jsonValue({ maxDepth: 1 })), fc.array(pushedOp, { maxLength: 2 })).map(([value, ops]) => [{ op: 'replace', path: '', value }, ...ops]) },
+  fc.array(pushedOp, { maxLength: 3 }),
+  fc.anything({ maxDepth: 1 }),
+)
+// Near-valid invalidations (any key may be missing), pushed changes, and arbitrary payloads.
 const event = fc.oneof(
   fc.record({ topic: topicName, revision, sourceId: fc.oneof(fc.string(), fc.anything({ maxDepth: 1 })) }, { requiredKeys: [] }),
+  fc.record({
+    topic: fc.constant('t'),
+    // Small revisions, so that a change often fits the local state, and any revision.
+    revision: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 12 }).map(String) }, revision),
+    sourceId: fc.constant('@rust'),
+    from: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 12 }).map(String) }, revision),
+    patch: pushedPatch,
+  }),
   fc.anything({ maxDepth: 2 }),
 )
 // Near-valid snapshots (data may be missing or undefined) and arbitrary answers.
@@ -84,7 +107,7 @@ type Step = typeof step extends fc.Arbitrary<infer S> ? S : never
 
 // One engine fed `steps` in order, each followed by a settling of promises;
 // then checked, stopped, and checked again.
-async function scenario(steps: Step[]) {
+async function scenario(steps: Step[], hydrate: boolean) {
   const fetches: Deferred<Snapshot<unknown>>[] = []
   let handler!: (event: Invalidation) => void
   const errors: SyncErrorContext[] = []
@@ -104,10 +127,30 @@ async function scenario(steps: Step[]) {
   let settled = 0 // fetches answered or failed
   const expected = { protocol: 0, snapshot: 0 }
   let newest: Snapshot<unknown> | undefined // what the gate must hold
+  if (hydrate) {
+    // Hydrated at a small revision first, so that pushed changes often fit.
+    newest = { revision: '3', data: { a: [1], b: { c: 2 } } }
+    fetches[settled++]!.resolve(newest)
+    await flush()
+  }
   for (const s of steps) {
     if (s.kind === 'event') {
+      const before = engine.get()
+      const { revision: to, from, patch } = (s.payload ?? {}) as { revision?: string; from?: unknown; patch?: unknown }
+      // A pushed change applies only at exactly its `from`, newer, and as the applier says.
+      const fits = wellFormed(s.payload) && !!patch && !!before && before.revision === from && isNewer(to!, before.revision)
+      let result: unknown = 'refused'
+      if (fits)
+        try {
+          result = applyPatch(before!.data, patch as unknown[])
+        } catch {
+          expected.protocol++ // a patch that does not apply is reported, and a full fetch requested
+        }
       handler(s.payload as Invalidation) // a throw fails the property
       if (!wellFormed(s.payload)) expected.protocol++
+      const after = engine.get()
+      check(after === before || (result !== 'refused' && after?.revision === to && JSON.stringify(after?.data) === JSON.stringify(result)), 'a pushed change applies only where it fits', [before, s.payload, after])
+      if (after !== before) newest = after
     } else if (s.kind === 'refresh') {
       engine.refresh().catch(() => {})
     } else if (fetches[settled]) {
@@ -153,10 +196,10 @@ describe('fuzz', () => {
       // fast-check counts runs, and a run delivers several inputs: run until enough were delivered.
       while (count < inputs)
         await fc.assert(
-          fc.asyncProperty(fc.array(step, { maxLength: 16 }), async (steps) => {
+          fc.asyncProperty(fc.array(step, { maxLength: 16 }), fc.boolean(), async (steps, hydrate) => {
             runs++
             count += steps.filter((s) => s.kind !== 'refresh').length
-            await scenario(steps)
+            await scenario(steps, hydrate)
           }),
           { numRuns: Math.max(1, Math.ceil((inputs - count) / 8)) },
         )

@@ -48,6 +48,10 @@ export function manual<T = unknown>() {
     emit(revision: string, sourceId = '@rust') {
       handler?.({ topic: 't', revision, sourceId })
     },
+    /** Hands `event` to the engine as it is. */
+    emitRaw(event: PushedInvalidation) {
+      handler?.(event)
+    },
     /** Emits an invalidation that carries its change, as the plugin pushes a small one. */
     push(from: string, revision: string, patch: JsonPatch, sourceId = '@rust') {
       handler?.({ topic: 't', revision, sourceId, from, patch })
