@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tauri::{ipc::InvokeResponseBody, AppHandle, Emitter, Runtime, Webview};
 
 use crate::{
-    models::{ChannelMessage, Invalidation, INVALIDATION_EVENT},
+    models::{ChannelMessage, Invalidation, PushedChange, PushedInvalidation, INVALIDATION_EVENT},
     topic::Committed,
     persistence::{PersistenceError, PERSISTENCE_ERROR_EVENT},
     scope::TopicScope,
@@ -140,12 +140,15 @@ impl Delivery {
     pub(crate) fn announce<R: Runtime>(&self, app: &AppHandle<R>, topic: &str, change: Committed) {
         let event = Invalidation::new(topic, change.revision, &*change.source_id);
         self.deliver(topic, || {
-            let mut pushed = event.clone();
-            if let Some(patch) = change.patch {
-                pushed.from = change.revision.previous();
-                pushed.patch = Some(patch);
-            }
-            ChannelMessage::Invalidate(pushed)
+            ChannelMessage::Invalidate(PushedInvalidation {
+                invalidation: event.clone(),
+                change: change.patch.and_then(|patch| {
+                    Some(PushedChange {
+                        from: change.revision.previous()?,
+                        patch,
+                    })
+                }),
+            })
         });
         if self.broadcasting() {
             if let Err(err) = app.emit(INVALIDATION_EVENT, &event) {

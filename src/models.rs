@@ -47,16 +47,6 @@ pub struct Snapshot {
 #[derive(Clone, Debug, Serialize)]
 pub struct JsonPatch(Arc<RawValue>);
 
-impl<'de> Deserialize<'de> for JsonPatch {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = Box::<RawValue>::deserialize(deserializer)?;
-        if !raw.get().starts_with('[') {
-            return Err(serde::de::Error::custom("a JSON Patch must be an array of operations"));
-        }
-        Ok(JsonPatch::from_raw(raw))
-    }
-}
-
 impl JsonPatch {
     pub(crate) fn from_raw(raw: Box<RawValue>) -> Self {
         JsonPatch(raw.into())
@@ -162,10 +152,9 @@ pub struct TopicInfo {
 
 /// The payload of [`INVALIDATION_EVENT`]: "topic changed, pull if you are behind".
 ///
-/// As the broadcast event it carries no data: its shape is `@statesync/core`'s
-/// `InvalidationEvent`. On a subscription channel, which reaches only a
-/// window allowed to read the topic, a small change also carries its patch,
-/// in `from` and `patch`.
+/// It carries no data: its shape is `@statesync/core`'s `InvalidationEvent`.
+/// On a subscription channel the same announcement may also carry the change
+/// itself; see [`PushedInvalidation`].
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -176,42 +165,57 @@ pub struct Invalidation {
     pub revision: Revision,
     /// Who made the change: the label of the writing webview, or [`RUST_SOURCE_ID`].
     pub source_id: String,
-    /// With [`patch`](Self::patch): the revision the patch applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "typescript", ts(optional))]
-    pub from: Option<Revision>,
-    /// The change itself, when it is small (see
-    /// [`crate::Builder::push_limit`]): applying it to the data at `from`
-    /// gives the data at `revision`. Only on subscription channels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "typescript", ts(optional))]
-    pub patch: Option<JsonPatch>,
 }
 
 impl Invalidation {
-    /// The invalidation of `topic` at `revision` by `source_id`, without a patch.
+    /// The invalidation of `topic` at `revision` by `source_id`.
     pub fn new(topic: impl Into<String>, revision: Revision, source_id: impl Into<String>) -> Self {
         Invalidation {
             topic: topic.into(),
             revision,
             source_id: source_id.into(),
-            from: None,
-            patch: None,
         }
     }
+}
+
+/// A change pushed with its announcement: applying `patch` to the topic's
+/// data at `from` gives its data at the announced revision.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PushedChange {
+    /// The revision the patch applies to: the one before the announced one.
+    pub from: Revision,
+    /// The change, an RFC 6902 JSON Patch.
+    pub patch: JsonPatch,
+}
+
+/// An [`Invalidation`] as a subscription channel carries it: for a small
+/// change (see [`crate::Builder::push_limit`]) also the change itself.
+///
+/// Serialized as the invalidation's fields, plus `from` and `patch` when
+/// [`change`](Self::change) is set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PushedInvalidation {
+    /// The announcement.
+    #[serde(flatten)]
+    pub invalidation: Invalidation,
+    /// The change, when it was pushed.
+    #[serde(flatten)]
+    pub change: Option<PushedChange>,
 }
 
 /// One message on a webview's subscription channel (see the `subscribe`
 /// command), tagged by `type`.
 ///
 /// `{ "type": "invalidate", "topic": ..., "revision": ..., "sourceId": ... }`
-/// or `{ "type": "persistenceError", "topic": ..., "kind": ..., ... }`.
+/// (with `from` and `patch` for a pushed change) or
+/// `{ "type": "persistenceError", "topic": ..., "kind": ..., ... }`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 #[non_exhaustive]
 pub enum ChannelMessage {
-    /// The subscribed topic changed: the payload of [`INVALIDATION_EVENT`].
-    Invalidate(Invalidation),
+    /// The subscribed topic changed: the payload of [`INVALIDATION_EVENT`],
+    /// and the change itself when it is small.
+    Invalidate(PushedInvalidation),
     /// The subscribed topic could not be loaded or saved.
     PersistenceError(PersistenceError),
 }

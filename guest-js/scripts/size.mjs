@@ -23,7 +23,12 @@ import { gzipSync } from 'node:zlib'
 import { resolve } from 'node:path'
 import { entries, external } from '../entries.mjs'
 
-const BUDGET = 3080
+// 3,650 B, over the goal of 3,000 B set by issue 10, which this branch does not
+// reach. main measured 3,070 B; deltas (issue 10) cost 579 B: the RFC 6902
+// applier (src/patch.ts, add/remove/replace/test with structural sharing and
+// "__proto__" as data) with the JSON equality its `test` needs, 476 B; the
+// engine's delta action, pushed changes and pulls since, 103 B.
+const BUDGET = 3650
 const ADAPTER_BUDGET = 600
 // 1,412 B: main measured 1,301 B, and treating "__proto__" as data (objects
 // without a prototype in the diffing, a defined key in `assign`) costs 111 B.

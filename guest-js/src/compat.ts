@@ -104,14 +104,16 @@ export function createRevisionSync<T>(options: RevisionSyncOptions<T>): Revision
     onError: onError && ((ctx) => onError(rename(ctx))),
     logger: logger && ({ error: (message, ctx) => logger.error(message.replace(/snapshot$/, 'getSnapshot'), rename(ctx as SyncErrorContext)) } satisfies Logger),
     // As `@statesync/core`: an event without a topic, or whose revision is not
-    // a string, is a protocol error; an event of another topic is ignored.
+    // a string, is a protocol error; an event of another topic is ignored;
+    // fields beyond `topic`, `revision` and `sourceId` (a pushed change's
+    // `from` and `patch`) are ignored, so every event is a plain invalidation.
     subscriber: {
       subscribe: (handler) =>
         subscriber.subscribe((event) => {
-          const { topic: t, revision } = (event ?? {}) as Partial<typeof event>
+          const { topic: t, revision, sourceId } = (event ?? {}) as Partial<typeof event>
           if (typeof t !== 'string' || !t.trim()) return protocol('Empty topic in invalidation event', event)
           if (!isRevision(revision)) return protocol(`Non-canonical revision in invalidation event: "${String(revision)}"`, revision)
-          if (t === topic) handler(event)
+          if (t === topic) handler({ topic: t, revision, sourceId: sourceId! })
         }),
     },
   })

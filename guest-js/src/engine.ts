@@ -1,18 +1,21 @@
 /**
  * The sync engine: one per topic, independent of the transport.
  *
- * Where a change goes: an invalidation event (or a focus, an interval, a
- * `refresh()`) requests a fetch; fetches are coalesced (one in flight, one
- * queued) and retried; every result, like every own-write adoption and any
- * future pushed delta, becomes an {@link Action} for the one reducer,
- * {@link Engine.dispatch}, which passes it through the one gate,
- * {@link isNewer}, before listeners see it.
+ * Where a change goes: an invalidation event that carries its change (a
+ * pushed delta) is applied at once; one that does not, or whose delta does
+ * not apply (the local state is not at its `from`), or a focus, an interval,
+ * a `refresh()`, requests a fetch; fetches are coalesced (one in flight, one
+ * queued) and retried, and ask for the change since the local revision. Every
+ * result, like every own-write adoption and every pushed delta, becomes an
+ * {@link Action} for the one reducer, {@link Engine.dispatch}, which passes it
+ * through the one gate, {@link isNewer}, before listeners see it.
  *
  * @module
  */
 import { invalid, toStateSyncError, type StateSyncError } from './errors'
+import { applyPatch } from './patch'
 import { isNewer, isRevision, mergePatch, noop } from './protocol'
-import type { Invalidation, Revision, Snapshot } from './protocol'
+import type { CatchUp, Delta, Invalidation, JsonPatch, PushedInvalidation, Revision, Snapshot } from './protocol'
 import { retry, type RetryOptions } from './retry'
 import { limit, type Throttling } from './throttle'
 
@@ -21,7 +24,8 @@ import { limit, type Throttling } from './throttle'
  * - `subscribe`: the event listener could not be set up;
  * - `snapshot`: a fetch failed after its retries;
  * - `protocol`: an event or snapshot broke the protocol (a bad revision, an
- *   event that names no topic, a snapshot without `data`);
+ *   event that names no topic, a snapshot without `data`, a delta whose
+ *   patch does not apply);
  * - `apply`: a listener (or compat `applier`) threw;
  * - `write`: a `set`, `patch` or `update` failed.
  *
@@ -53,23 +57,29 @@ export interface Logger {
 }
 
 /**
- * The source of invalidations for one topic (`@statesync/core`'s `InvalidationSubscriber`).
+ * The source of invalidations for one topic (`@statesync/core`'s
+ * `InvalidationSubscriber`). An event may carry its change
+ * ({@link PushedInvalidation}), which the engine then applies without a fetch.
  *
  * @example
  * const subscriber: InvalidationSubscriber = { subscribe: async (h) => bus.on('settings', h) }
  */
 export interface InvalidationSubscriber {
-  subscribe(handler: (event: Invalidation) => void): Promise<() => void>
+  subscribe(handler: (event: PushedInvalidation) => void): Promise<() => void>
 }
 
 /**
- * The source of snapshots for one topic (`@statesync/core`'s `SnapshotProvider`).
+ * The source of snapshots for one topic (`@statesync/core`'s
+ * `SnapshotProvider`). The engine passes `since`, its local revision, when it
+ * has one: the provider may answer the change since then (a {@link Delta}) or,
+ * as a provider that ignores `since` does, the full snapshot.
  *
  * @example
  * const provider: SnapshotProvider<number> = { getSnapshot: async () => ({ revision: '1', data: 1 }) }
+ * const pulling: SnapshotProvider<Settings> = { getSnapshot: (since) => getSnapshot('settings', since) }
  */
 export interface SnapshotProvider<T> {
-  getSnapshot(): Promise<Snapshot<T>>
+  getSnapshot(since?: Revision): Promise<CatchUp<T>>
 }
 
 /**
@@ -83,7 +93,7 @@ export interface EngineOptions<T> {
   topic: string
   subscriber: InvalidationSubscriber
   provider: SnapshotProvider<T>
-  /** Return `false` to ignore an event (it is checked after the revision gate). */
+  /** Return `false` to ignore an event, and the change it may carry (checked after the revision gate). */
   shouldRefresh?: (event: Invalidation) => boolean
   throttling?: Throttling
   retry?: RetryOptions
@@ -99,19 +109,27 @@ export interface EngineOptions<T> {
 
 /**
  * A state change for the reducer, whatever its origin:
- * - `snapshot`: the full data at `revision` (a pulled or pushed snapshot);
- * - `change`: the result of a write from `from` to `revision`, either a full
- *   `set` value or a merge `patch` (an own write's outcome, or a pushed delta);
- *   applies only when the local state is exactly at `from`.
+ * - `snapshot`: the full data at `revision` (a pulled snapshot, or the data
+ *   of a conflict or an action's outcome);
+ * - `change`: the result of an own write from `from` to `revision`, either a
+ *   full `set` value or a merge `patch`;
+ * - `delta`: an RFC 6902 JSON Patch from `from` to `revision` (pushed on the
+ *   channel, or pulled since the local revision). If it does not apply (an
+ *   unsupported op, a missing path, a failed `test`), the state stays exactly
+ *   as it was, the failure is reported in the `protocol` phase, and a full
+ *   snapshot is fetched.
  *
- * Either way the data reaches listeners only through the gate {@link isNewer}.
+ * `change` and `delta` apply only when the local state is exactly at `from`.
+ * Every action reaches listeners only through the gate {@link isNewer}.
  *
  * @example
  * engine.dispatch({ type: 'change', from: '3', revision: '4', kind: 'patch', value: { theme: 'dark' } })
+ * engine.dispatch({ type: 'delta', from: '4', revision: '5', patch: [{ op: 'remove', path: '/theme' }] })
  */
 export type Action<T> =
   | { type: 'snapshot'; revision: Revision; data: T }
   | { type: 'change'; from: Revision; revision: Revision; kind: 'set' | 'patch'; value: unknown }
+  | { type: 'delta'; from: Revision; revision: Revision; patch: JsonPatch }
 
 /**
  * One topic's engine. Created by {@link createEngine}.
@@ -138,8 +156,12 @@ export interface Engine<T> {
   subscribe(listener: (state: Snapshot<T>) => void): () => void
   /** The reducer: applies `action` if the gate lets it; returns whether it did. */
   dispatch(action: Action<T>): boolean
-  /** Notes that the backend is at `revision` (an event, a write outcome); fetches if that is newer. */
-  invalidate(revision: Revision): void
+  /**
+   * Notes that the backend is at `revision` (an event, a write outcome):
+   * applies the change `event` carries if the local state is at its `from`,
+   * and otherwise fetches if `revision` is newer.
+   */
+  invalidate(revision: Revision, event?: PushedInvalidation): void
   /** Reports an error under `phase` and returns it as a {@link StateSyncError}. */
   report(phase: SyncPhase, error: unknown): StateSyncError
   /**
@@ -177,6 +199,7 @@ export function createEngine<T>(options: EngineOptions<T>): Engine<T> {
   let unsubscribe: (() => void) | undefined
   let interval: ReturnType<typeof setInterval> | undefined
   let holds = 0 // own writes in flight: their echo must not cause a fetch
+  let whole = false // a delta failed to apply: fetch the full snapshot next
 
   const report = (phase: SyncPhase, e: unknown) => {
     const error = toStateSyncError(e)
@@ -191,13 +214,20 @@ export function createEngine<T>(options: EngineOptions<T>): Engine<T> {
   }
 
   const dispatch = (action: Action<T>): boolean => {
-    if (stopped) return false
+    if (stopped || !isNewer(action.revision, state?.revision)) return false // the one gate
     let data: T
     if (action.type === 'snapshot') data = action.data
-    else if (state?.revision === action.from)
+    else if (!state || state.revision !== action.from) return false // also before hydration, whatever `from` is
+    else if (action.type === 'change')
       data = action.kind === 'set' ? (action.value as T) : mergePatch(state.data, action.value)
-    else return false
-    if (!isNewer(action.revision, state?.revision)) return false // the one gate
+    else
+      try {
+        data = applyPatch(state.data, action.patch)
+      } catch (e) {
+        report('protocol', e)
+        whole = true
+        return background(), false
+      }
     const next = (state = { revision: action.revision, data })
     for (const listener of [...listeners]) {
       try {
@@ -212,18 +242,23 @@ export function createEngine<T>(options: EngineOptions<T>): Engine<T> {
   const load = async () => {
     for (let stale = 0; !stopped; ) {
       const target = wanted
-      let snapshot: Snapshot<T>
+      const since = whole ? undefined : state?.revision
+      whole = false
+      let answer: CatchUp<T>
       try {
-        snapshot = await retry(() => provider.getSnapshot(), signal, options.retry)
+        answer = await retry(() => provider.getSnapshot(since), signal, options.retry)
       } catch (e) {
         if (stopped) return
         throw report('snapshot', e)
       }
-      if (!isRevision(snapshot?.revision)) throw report('protocol', invalid(snapshot?.revision))
-      if (snapshot.data === undefined) throw report('protocol', invalid(snapshot, 'snapshot without data'))
-      dispatch({ type: 'snapshot', revision: snapshot.revision, data: snapshot.data })
-      // A snapshot older than the event that caused this fetch: fetch again, up to a bound.
-      if (!target || !isNewer(target, state?.revision) || ++stale > 3) return
+      const { revision, data, patch } = (answer ?? {}) as Partial<Snapshot<T> & Delta>
+      if (!isRevision(revision)) throw report('protocol', invalid(revision))
+      if (!patch && data === undefined) throw report('protocol', invalid(answer, 'snapshot without data'))
+      dispatch({ ...answer, type: patch ? 'delta' : 'snapshot' } as Action<T>)
+      // Still behind the event that caused this fetch, or behind an answer
+      // that did not apply (a delta from a revision the state has left meanwhile):
+      // fetch again, up to a bound.
+      if (!isNewer(target && isNewer(target, revision) ? target : revision, state?.revision) || ++stale > 3) return
     }
   }
 
@@ -241,9 +276,10 @@ export function createEngine<T>(options: EngineOptions<T>): Engine<T> {
     if (globalThis.document?.visibilityState !== 'hidden') background()
   }
 
-  // Notes that the backend is at `revision` and requests a fetch if that is
-  // newer than the local state; deferred while own writes are in flight.
-  const invalidate = (revision: Revision, event?: Invalidation) => {
+  // Notes that the backend is at `revision`: applies the event's delta if it
+  // carries one that fits, otherwise requests a fetch if `revision` is newer
+  // than the local state; the fetch is deferred while own writes are in flight.
+  const invalidate = (revision: Revision, event?: PushedInvalidation) => {
     if (stopped) return
     if (!isRevision(revision)) return void report('protocol', invalid(revision))
     if (!isNewer(revision, state?.revision)) return
@@ -252,6 +288,7 @@ export function createEngine<T>(options: EngineOptions<T>): Engine<T> {
     } catch (e) {
       return void report('apply', e) // a throwing shouldRefresh must not break the shared listener
     }
+    if (event?.patch && dispatch({ ...event, type: 'delta' })) return
     if (isNewer(revision, wanted)) wanted = revision
     if (!holds) trigger()
   }

@@ -31,12 +31,14 @@ export type { RevisionSyncHandle, RevisionSyncOptions, SnapshotApplier } from '.
 export { StateSyncError, isStateSyncError, toStateSyncError } from './errors'
 export type { ErrorDetails, StateSyncErrorCode } from './errors'
 export { INVALIDATION_EVENT, RUST_SOURCE_ID, isNewer, isRevision, mergePatch } from './protocol'
+export { applyPatch } from './patch'
 export type {
   ActionOutcome,
   CatchUp,
   ChannelMessage,
   Delta,
   Invalidation,
+  PushedInvalidation,
   JsonPatch,
   MergePatch,
   PatchOperation,
@@ -66,11 +68,13 @@ export const createTauriSubscriber = (topic: string): InvalidationSubscriber => 
 })
 
 /**
- * A {@link SnapshotProvider} for one topic over the plugin's `snapshot` command.
+ * A {@link SnapshotProvider} for one topic over the plugin's `snapshot`
+ * command; it passes on the engine's `since`, so a window that is behind by
+ * a few changes pulls only those.
  *
  * @example
  * const provider = createTauriProvider<Settings>('settings')
  */
 export const createTauriProvider = <T>(topic: string): SnapshotProvider<T> => ({
-  getSnapshot: () => getSnapshot<T>(topic),
+  getSnapshot: (since) => getSnapshot<T>(topic, since),
 })

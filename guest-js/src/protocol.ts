@@ -122,11 +122,18 @@ export interface Invalidation {
   revision: Revision
   /** The label of the writing webview, or {@link RUST_SOURCE_ID}. */
   sourceId: string
-  /** With `patch`, on a subscription channel only: the revision `patch` applies to. */
-  from?: Revision
-  /** A small change itself: applying it to the data at `from` gives the data at `revision`. */
-  patch?: JsonPatch
 }
+
+/**
+ * An {@link Invalidation} as it comes on a window's subscription channel:
+ * for a small change it also carries the change, `from` and `patch` (both or
+ * neither), meaning "applying `patch` to the data at `from` gives the data at
+ * `revision`". The broadcast {@link INVALIDATION_EVENT} never carries them.
+ *
+ * @example
+ * const e: PushedInvalidation = { topic: 'settings', revision: '4', sourceId: '@rust', from: '3', patch: [{ op: 'replace', path: '/theme', value: 'dark' }] }
+ */
+export type PushedInvalidation = Invalidation & ({ from?: undefined; patch?: undefined } | { from: Revision; patch: JsonPatch })
 
 /**
  * One message on a window's subscription channel (see the `subscribe`
@@ -136,7 +143,7 @@ export interface Invalidation {
  * const m: ChannelMessage = { type: 'invalidate', topic: 'settings', revision: '3', sourceId: 'main' }
  */
 export type ChannelMessage =
-  | ({ type: 'invalidate' } & Invalidation)
+  | ({ type: 'invalidate' } & PushedInvalidation)
   | ({ type: 'persistenceError' } & PersistenceError)
 
 /**
@@ -252,6 +259,23 @@ export function mergePatch<T>(target: T, patch: unknown): T {
   }
   return { ...out } as T
 }
+
+/**
+ * JSON equality: arrays element by element, objects by their own keys
+ * whatever their order (`"__proto__"` included, as data).
+ *
+ * @example
+ * same({ a: [1, { b: 2 }], c: 3 }, { c: 3, a: [1, { b: 2 }] }) // true
+ */
+export const same = (a: unknown, b: unknown): boolean =>
+  a === b ||
+  (!!a &&
+    !!b &&
+    typeof a == 'object' &&
+    typeof b == 'object' &&
+    Array.isArray(a) == Array.isArray(b) &&
+    Object.keys(a).length == Object.keys(b).length &&
+    Object.keys(a).every((k) => Object.hasOwn(b, k) && same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])))
 
 /**
  * Does nothing; the shared no-op callback.

@@ -7,7 +7,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core'
 import { toStateSyncError } from './errors'
 import { noop } from './protocol'
-import type { ActionOutcome, ChannelMessage, Invalidation, Revision, Snapshot, TopicInfo, TopicSnapshot, WriteOutcome } from './protocol'
+import type { ActionOutcome, CatchUp, ChannelMessage, PushedInvalidation, Revision, TopicCatchUp, TopicInfo, WriteOutcome } from './protocol'
 
 /**
  * What {@link topic} needs from the other side: invalidations, snapshots and
@@ -18,10 +18,10 @@ import type { ActionOutcome, ChannelMessage, Invalidation, Revision, Snapshot, T
  * const settings = topic<Settings>('settings', { transport: tauri })
  */
 export interface Transport {
-  /** Calls `handler` with every invalidation of `topic`; resolves with the unsubscribe once events flow. */
-  subscribe(topic: string, handler: (event: Invalidation) => void): Promise<() => void>
-  /** Fetches the topic's snapshot. */
-  snapshot<T>(topic: string): Promise<Snapshot<T>>
+  /** Calls `handler` with every invalidation of `topic` (with its change when pushed); resolves with the unsubscribe once events flow. */
+  subscribe(topic: string, handler: (event: PushedInvalidation) => void): Promise<() => void>
+  /** Fetches the topic's snapshot, or with `since` the change since that revision when the other side can give it. */
+  snapshot<T>(topic: string, since?: Revision): Promise<CatchUp<T>>
   /** Writes with `set` or `patch`; `expectedRevision` makes it a compare-and-set. */
   write(topic: string, kind: 'set' | 'patch', value: unknown, expectedRevision?: Revision): Promise<WriteOutcome>
   /** Calls the action `action` registered in Rust on `topic`. */
@@ -55,10 +55,11 @@ export const subscribeTopic = (topic: string, onMessage: (message: ChannelMessag
   )
 
 /** Each subscribed topic's handlers, and its subscription. */
-const topics = new Map<string, [Set<(event: Invalidation) => void>, Promise<() => void>]>()
+const topics = new Map<string, [Set<(event: PushedInvalidation) => void>, Promise<() => void>]>()
 
 /**
- * Calls `handler` with every invalidation of `topic`, and with every other
+ * Calls `handler` with every invalidation of `topic` (which carries `from`
+ * and `patch` when the plugin pushed the change), and with every other
  * message on its channel except persistence problems (so that the engine
  * reports one that breaks the protocol). The handlers of a topic share one
  * subscription, made with the first and released with the last. Resolves,
@@ -68,11 +69,11 @@ const topics = new Map<string, [Set<(event: Invalidation) => void>, Promise<() =
  * const off = await onInvalidate('settings', (e) => console.log(e.revision, e.sourceId))
  * off()
  */
-export function onInvalidate(topic: string, handler: (event: Invalidation) => void): Promise<() => void> {
+export function onInvalidate(topic: string, handler: (event: PushedInvalidation) => void): Promise<() => void> {
   let entry = topics.get(topic)
   if (!entry) {
-    const set = new Set<(event: Invalidation) => void>()
-    const deliver = (m: ChannelMessage) => m?.type != 'persistenceError' && set.forEach((h) => h(m as Invalidation))
+    const set = new Set<(event: PushedInvalidation) => void>()
+    const deliver = (m: ChannelMessage) => m?.type != 'persistenceError' && set.forEach((h) => h(m as PushedInvalidation))
     topics.set(topic, (entry = [set, subscribeTopic(topic, deliver)]))
   }
   const [set, acquired] = entry
@@ -91,12 +92,17 @@ export function onInvalidate(topic: string, handler: (event: Invalidation) => vo
 }
 
 /**
- * Fetches one topic's snapshot (`snapshot` command).
+ * Fetches one topic's snapshot (`snapshot` command). With `since`, a
+ * revision the caller holds, the answer may instead be the change since then,
+ * `{ revision, from, patch }` (see "Pulling since a revision" in
+ * `docs/protocol.md`); it is the full snapshot, with `data`, otherwise.
  *
  * @example
- * const { revision, data } = await getSnapshot<{ theme: string }>('settings')
+ * const { revision, data } = (await getSnapshot<{ theme: string }>('settings')) as Snapshot<{ theme: string }>
+ * const answer = await getSnapshot('settings', revision)
+ * if ('patch' in answer) console.log(answer.from, answer.patch)
  */
-export const getSnapshot = <T>(topic: string): Promise<Snapshot<T>> => command('snapshot', { topic })
+export const getSnapshot = <T>(topic: string, since?: Revision): Promise<CatchUp<T>> => command('snapshot', { topic, since })
 
 /**
  * Writes a topic (`set` or `patch` command); `expectedRevision` makes it a compare-and-set.
@@ -127,12 +133,16 @@ export const act = (topic: string, action: string, args?: unknown): Promise<Acti
   command('act', { topic, action, args })
 
 /**
- * Fetches several snapshots at once (`snapshots` command), in the order asked.
+ * Fetches several snapshots at once (`snapshots` command), in the order
+ * asked. A topic named in `since` with the revision the caller holds may
+ * answer with the change since then, `{ topic, revision, from, patch }`.
  *
  * @example
  * const [settings, counter] = await getSnapshots(['settings', 'counter'])
+ * const changed = await getSnapshots(['settings', 'counter'], { settings: '12' })
  */
-export const getSnapshots = (topics: string[]): Promise<TopicSnapshot[]> => command('snapshots', { topics })
+export const getSnapshots = (topics: string[], since?: Record<string, Revision>): Promise<TopicCatchUp[]> =>
+  command('snapshots', { topics, since })
 
 /**
  * Lists all topics with their revisions, sorted by name (`topics` command).

@@ -137,7 +137,7 @@ export function topic<T = unknown, K extends TopicName = TopicName, A extends ob
     ...options,
     topic: name,
     subscriber: { subscribe: (handler) => transport.subscribe(name, handler) },
-    provider: { getSnapshot: () => transport.snapshot<D>(name) },
+    provider: { getSnapshot: (since) => transport.snapshot<D>(name, since) },
   })
 
   // Runs an own write. Own echo: adopt the result without a fetch when the

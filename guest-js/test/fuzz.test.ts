@@ -1,6 +1,6 @@
 // Fuzzing of what the binding takes from the other side: invalidation events,
-// snapshot answers (and failed fetches), merge patches it adopts, and the
-// errors it decodes. Property-based generation with fast-check: no
+// snapshot answers (and failed fetches), merge patches it adopts, JSON Patches
+// it applies, and the errors it decodes. Property-based generation with fast-check: no
 // coverage-guided fuzzer runs on TypeScript here.
 //
 // `npm test` runs FUZZ_RUNS inputs per target (default 300, a smoke run);
@@ -10,7 +10,8 @@
 import fc from 'fast-check'
 import { afterAll, afterEach, beforeEach, describe, it, vi } from 'vitest'
 import { createEngine, type SyncErrorContext, type SyncPhase } from '../src/engine'
-import { StateSyncError, toStateSyncError } from '../src/errors'
+import { StateSyncError, isStateSyncError, toStateSyncError } from '../src/errors'
+import { applyPatch } from '../src/patch'
 import { isNewer, isRevision, mergePatch, type Invalidation, type Snapshot } from '../src/protocol'
 import { deferred, flush, type Deferred } from './support/manual'
 import { denied, notGranted, otherWindows, release, unknownPlugin, unregistered } from './support/tauri-refusals'
@@ -48,9 +49,32 @@ const revision = fc.oneof(
   fc.oneof(fc.integer(), fc.double(), fc.constant(null), fc.constant(undefined), fc.boolean()),
 )
 const topicName = fc.oneof(fc.constant('t'), fc.constantFrom('', 'T', 'other'), fc.anything({ maxDepth: 1 }))
-// Near-valid invalidations (any key may be missing) and arbitrary payloads.
+// Near-valid pushed changes: JSON Patch operations, sometimes broken.
+const pushedOp = fc.record(
+  {
+    op: fc.constantFrom('add', 'remove', 'replace', 'test', 'move'),
+    path: fc.constantFrom('', '/a', '/b', '/a/0', '/a/-', '/x/y', 'a'),
+    value: fc.jsonValue({ maxDepth: 1 }),
+  },
+  { requiredKeys: ['op', 'path'] },
+)
+const pushedPatch = fc.oneof(
+  // Replacing the whole value first makes the rest apply often.
+  { weight: 3, arbitrary: fc.tuple(fc.dictionary(fc.constantFrom('a', 'b'), fc.jsonValue({ maxDepth: 1 })), fc.array(pushedOp, { maxLength: 2 })).map(([value, ops]) => [{ op: 'replace', path: '', value }, ...ops]) },
+  fc.array(pushedOp, { maxLength: 3 }),
+  fc.anything({ maxDepth: 1 }),
+)
+// Near-valid invalidations (any key may be missing), pushed changes, and arbitrary payloads.
 const event = fc.oneof(
   fc.record({ topic: topicName, revision, sourceId: fc.oneof(fc.string(), fc.anything({ maxDepth: 1 })) }, { requiredKeys: [] }),
+  fc.record({
+    topic: fc.constant('t'),
+    // Small revisions, so that a change often fits the local state, and any revision.
+    revision: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 12 }).map(String) }, revision),
+    sourceId: fc.constant('@rust'),
+    from: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 12 }).map(String) }, revision),
+    patch: pushedPatch,
+  }),
   fc.anything({ maxDepth: 2 }),
 )
 // Near-valid snapshots (data may be missing or undefined) and arbitrary answers.
@@ -83,7 +107,7 @@ type Step = typeof step extends fc.Arbitrary<infer S> ? S : never
 
 // One engine fed `steps` in order, each followed by a settling of promises;
 // then checked, stopped, and checked again.
-async function scenario(steps: Step[]) {
+async function scenario(steps: Step[], hydrate: boolean) {
   const fetches: Deferred<Snapshot<unknown>>[] = []
   let handler!: (event: Invalidation) => void
   const errors: SyncErrorContext[] = []
@@ -103,10 +127,30 @@ async function scenario(steps: Step[]) {
   let settled = 0 // fetches answered or failed
   const expected = { protocol: 0, snapshot: 0 }
   let newest: Snapshot<unknown> | undefined // what the gate must hold
+  if (hydrate) {
+    // Hydrated at a small revision first, so that pushed changes often fit.
+    newest = { revision: '3', data: { a: [1], b: { c: 2 } } }
+    fetches[settled++]!.resolve(newest)
+    await flush()
+  }
   for (const s of steps) {
     if (s.kind === 'event') {
+      const before = engine.get()
+      const { revision: to, from, patch } = (s.payload ?? {}) as { revision?: string; from?: unknown; patch?: unknown }
+      // A pushed change applies only at exactly its `from`, newer, and as the applier says.
+      const fits = wellFormed(s.payload) && !!patch && !!before && before.revision === from && isNewer(to!, before.revision)
+      let result: unknown = 'refused'
+      if (fits)
+        try {
+          result = applyPatch(before!.data, patch as unknown[])
+        } catch {
+          expected.protocol++ // a patch that does not apply is reported, and a full fetch requested
+        }
       handler(s.payload as Invalidation) // a throw fails the property
       if (!wellFormed(s.payload)) expected.protocol++
+      const after = engine.get()
+      check(after === before || (result !== 'refused' && after?.revision === to && JSON.stringify(after?.data) === JSON.stringify(result)), 'a pushed change applies only where it fits', [before, s.payload, after])
+      if (after !== before) newest = after
     } else if (s.kind === 'refresh') {
       engine.refresh().catch(() => {})
     } else if (fetches[settled]) {
@@ -152,10 +196,10 @@ describe('fuzz', () => {
       // fast-check counts runs, and a run delivers several inputs: run until enough were delivered.
       while (count < inputs)
         await fc.assert(
-          fc.asyncProperty(fc.array(step, { maxLength: 16 }), async (steps) => {
+          fc.asyncProperty(fc.array(step, { maxLength: 16 }), fc.boolean(), async (steps, hydrate) => {
             runs++
             count += steps.filter((s) => s.kind !== 'refresh').length
-            await scenario(steps)
+            await scenario(steps, hydrate)
           }),
           { numRuns: Math.max(1, Math.ceil((inputs - count) / 8)) },
         )
@@ -206,6 +250,83 @@ describe('fuzz', () => {
         { numRuns: inputs },
       )
       record('merge patches', inputs, inputs)
+    },
+    timeout,
+  )
+
+  // An independent model of RFC 6902 (add, remove, replace, test) that
+  // edits a deep copy in place: "error" where the patch must be refused.
+  const define = (o: Record<string, Json>, k: string, value: Json) =>
+    Object.defineProperty(o, k, { value, enumerable: true, writable: true, configurable: true })
+  const patched = (doc: Json, ops: unknown[]): Json | 'error' => {
+    const root = { '': JSON.parse(JSON.stringify(doc)) as Json }
+    for (const o of ops as { op: unknown; path: unknown; value?: Json }[]) {
+      if (!o || typeof o !== 'object' || typeof o.path !== 'string' || !/^(\/([^~]|~[01])*)*$/.test(o.path)) return 'error'
+      if (!['add', 'remove', 'replace', 'test'].includes(o.op as string) || (o.op !== 'remove' && o.value === undefined)) return 'error'
+      if (o.op === 'remove' && o.path === '') return 'error'
+      const tokens = ('' + o.path).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'))
+      const last = tokens.pop()!
+      let parent: Json = root as unknown as Json
+      for (const t of tokens) {
+        const next: Json | undefined = Array.isArray(parent)
+          ? /^(0|[1-9]\d*)$/.test(t) ? parent[+t] : undefined
+          : isObject(parent) && Object.hasOwn(parent, t) ? parent[t] : undefined
+        if (next === undefined) return 'error'
+        parent = next
+      }
+      if (Array.isArray(parent)) {
+        const i = last === '-' && o.op === 'add' ? parent.length : /^(0|[1-9]\d*)$/.test(last) ? +last : -1
+        if (i < 0 || i > parent.length || (o.op !== 'add' && i === parent.length)) return 'error'
+        if (o.op === 'add') parent.splice(i, 0, o.value!)
+        else if (o.op === 'remove') parent.splice(i, 1)
+        else if (o.op === 'replace') parent[i] = o.value!
+        else if (JSON.stringify(sorted(parent[i]!)) !== JSON.stringify(sorted(o.value!))) return 'error'
+      } else if (isObject(parent)) {
+        if (o.op !== 'add' && !Object.hasOwn(parent, last)) return 'error'
+        if (o.op === 'remove') delete parent[last]
+        else if (o.op === 'test') {
+          if (JSON.stringify(sorted(parent[last]!)) !== JSON.stringify(sorted(o.value!))) return 'error'
+        } else define(parent, last, o.value!)
+      } else return 'error'
+    }
+    return root['']
+  }
+  // The JSON text with every object's keys sorted, to compare whatever the key order.
+  const sorted = (v: Json): Json =>
+    Array.isArray(v) ? v.map(sorted) : isObject(v) ? objectOf(Object.keys(v).sort().map((k) => [k, sorted(v[k]!)])) : v
+  // Paths into documents built from `key`, and near-valid ones.
+  const token = fc.oneof(key, fc.constantFrom('0', '1', '2', '-', '01', '~0', '~1', '~2', ''))
+  const path = fc.oneof(
+    fc.array(token, { maxLength: 3 }).map((t) => t.map((x) => '/' + x).join('')),
+    fc.string({ maxLength: 4 }),
+  )
+  const operation = fc.oneof(
+    fc.record({ op: fc.constantFrom('add', 'remove', 'replace', 'test'), path, value: json }),
+    fc.record({ op: fc.constantFrom('add', 'remove', 'replace', 'test', 'move', 'copy', 'spam'), path, value: json, from: path }, { requiredKeys: ['op'] }),
+    fc.anything({ maxDepth: 1 }),
+  )
+
+  it(
+    'JSON Patches: the result is the RFC 6902 model\'s, or a PROTOCOL error where the model refuses; the document never changes',
+    () => {
+      fc.assert(
+        fc.property(json, fc.array(operation, { maxLength: 4 }), (doc, ops) => {
+          const before = JSON.stringify([doc, ops])
+          let result: unknown
+          try {
+            result = applyPatch(doc, ops)
+          } catch (e) {
+            check(isStateSyncError(e, 'PROTOCOL'), 'a PROTOCOL error', String(e))
+            result = 'error'
+          }
+          check(JSON.stringify([doc, ops]) === before, 'document and patch unchanged', before)
+          const model = patched(doc, JSON.parse(JSON.stringify(ops ?? null)) as unknown[]) // the model edits what it inserts
+          check(JSON.stringify(result === 'error' ? result : sorted(result as Json)) === JSON.stringify(model === 'error' ? model : sorted(model)), 'the model', [doc, ops, result, model])
+          check(Object.keys(Object.prototype).length === 0, 'Object.prototype untouched', Object.keys(Object.prototype))
+        }),
+        { numRuns: inputs },
+      )
+      record('JSON Patches', inputs, inputs)
     },
     timeout,
   )

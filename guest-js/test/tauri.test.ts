@@ -182,6 +182,32 @@ describe('Tauri transport', () => {
     expect(commands.map((c) => c.cmd)).toEqual(['plugin:state-sync|snapshots', 'plugin:state-sync|topics'])
   })
 
+  it('getSnapshot and getSnapshots send since, and leave it out without one', async () => {
+    await api.getSnapshot('settings', '3').catch(() => {})
+    await api.getSnapshot('settings')
+    await api.getSnapshots(['settings', 'counter'], { settings: '3' }).catch(() => {})
+    expect(commands.map((c) => [c.cmd, c.args])).toEqual([
+      ['plugin:state-sync|snapshot', { topic: 'settings', since: '3' }],
+      ['plugin:state-sync|snapshot', { topic: 'settings' }],
+      ['plugin:state-sync|snapshots', { topics: ['settings', 'counter'], since: { settings: '3' } }],
+    ])
+  })
+
+  it('an invalidate on the channel that carries from and patch is applied without a snapshot command', async () => {
+    const settings = api.topic<{ theme: string; lang: string }>('settings', quiet)
+    await settings.ready
+    const before = snapshotsFetched()
+    backend.send({ type: 'invalidate', topic: 'settings', revision: '1', sourceId: '@rust', from: '0', patch: [{ op: 'replace', path: '/theme', value: 'dark' }] }, 'settings')
+    await settle()
+    expect(settings.get()).toEqual({ revision: '1', data: { theme: 'dark', lang: 'en' } })
+    expect(snapshotsFetched()).toBe(before)
+    // One that does not fit the local revision is pulled since it.
+    backend.send({ type: 'invalidate', topic: 'settings', revision: '3', sourceId: '@rust', from: '2', patch: [{ op: 'replace', path: '/lang', value: 'de' }] }, 'settings')
+    await settle()
+    expect(commands.filter((c) => c.cmd === 'plugin:state-sync|snapshot').at(-1)!.args).toEqual({ topic: 'settings', since: '1' })
+    settings.stop()
+  })
+
   it('ready rejects with UNKNOWN_TOPIC for a topic the plugin does not have, reported in the snapshot phase', async () => {
     const onError = vi.fn()
     const nope = api.topic('nope', { onError })

@@ -4,8 +4,10 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { StateSyncError, toStateSyncError } from '../src/errors'
+import { createEngine } from '../src/engine'
+import { applyPatch } from '../src/patch'
 import { INVALIDATION_EVENT, RUST_SOURCE_ID, isNewer, isRevision, mergePatch } from '../src/protocol'
-import type { CatchUp, TopicCatchUp, TopicInfo, WriteOutcome } from '../src/protocol'
+import type { CatchUp, PushedInvalidation, TopicCatchUp, TopicInfo, WriteOutcome } from '../src/protocol'
 
 /** The keys a `snapshot` answer must have: a snapshot's when it has `data`, a delta's otherwise. */
 const catchUpKeys = (answer: CatchUp): string[] => ('data' in answer ? ['data', 'revision'] : ['from', 'patch', 'revision'])
@@ -30,6 +32,7 @@ const vectors = JSON.parse(readFileSync(resolve(dirname(fileURLToPath(import.met
   rustSourceId: string
   revisions: { canonical: string[]; invalid: unknown[]; ordered: string[] }
   mergePatches: { target: unknown; patch: unknown; result: unknown }[]
+  pushedChanges: { name: string; data: unknown; message: { type: string } & PushedInvalidation; result: unknown }[]
   scenarios: { name: string; steps: Step[] }[]
 }
 
@@ -75,6 +78,29 @@ describe('protocol vectors', () => {
     expect(JSON.stringify(mergePatch(json('{"__proto__":{"x":1}}'), json('{"b":2}')))).toBe('{"__proto__":{"x":1},"b":2}')
     expect(({} as { x?: number }).x).toBeUndefined() // nothing leaked into Object.prototype
   })
+
+  it.each(vectors.pushedChanges.map((v) => [v.name, v] as const))(
+    'pushed change: %s applies at its from, with no fetch',
+    async (_, { data, message, result }) => {
+      expect(message.type).toBe('invalidate')
+      const before = structuredClone(data)
+      expect(applyPatch(data, message.patch!)).toEqual(result)
+      expect(data).toEqual(before) // the document is not modified
+      let deliver: ((event: PushedInvalidation) => void) | undefined
+      let fetches = 0
+      const engine = createEngine<unknown>({
+        topic: message.topic,
+        subscriber: { subscribe: async (handler) => ((deliver = handler), () => {}) },
+        provider: { getSnapshot: async () => (fetches++, { revision: message.from!, data }) },
+        resyncOnFocus: false,
+      })
+      await engine.start()
+      deliver!(message)
+      expect(engine.get()).toEqual({ revision: message.revision, data: result })
+      expect(fetches).toBe(1) // the hydration only
+      engine.stop()
+    },
+  )
 
   const steps = vectors.scenarios.flatMap((s) => s.steps.map((step, i) => [`${s.name} #${i + 1} ${step.command}`, step] as const))
 

@@ -17,7 +17,7 @@
  * @module
  */
 import { StateSyncError, isStateSyncError } from '../errors'
-import { isRevision, mergePatch, noop } from '../protocol'
+import { isRevision, mergePatch, noop, same } from '../protocol'
 import type { Revision, Snapshot, WriteOutcome } from '../protocol'
 import type { Transport } from '../tauri'
 import { channel } from './channel'
@@ -88,6 +88,8 @@ export interface BrowserOptions {
  * const backend: BrowserBackend = browser({ topics: { counter: { initial: 0 } } })
  */
 export interface BrowserBackend extends Transport {
+  /** Reads the topic; the browser backend keeps no history, so it always answers the full snapshot, whatever `since`. */
+  snapshot<T>(topic: string, since?: Revision): Promise<Snapshot<T>>
   /** The problems met so far in this tab. */
   problems(): BrowserProblem[]
   /** Closes the database and the channel; topics using the backend stop hearing other tabs. */
@@ -95,15 +97,6 @@ export interface BrowserBackend extends Transport {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-
-// Deep JSON equality (key order aside): a write that leaves the data equal changes nothing.
-const same = (a: unknown, b: unknown): boolean => {
-  if (a === b) return true
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => same(x, b[i]))
-  if (!isObject(a) || !isObject(b)) return false
-  const keys = Object.keys(a)
-  return keys.length === Object.keys(b).length && keys.every((k) => k in b && same(a[k], b[k]))
-}
 
 /**
  * Creates a browser backend over the declared `topics`. Pass it as the

@@ -17,6 +17,8 @@ export interface Harness {
   applier(options?: ApplierOptions<Data>): SnapshotApplier<Data>
   /** The store's state as plain data (functions left out). */
   data(): Data
+  /** The store's own value at `key`, as the framework holds it (a proxy in reactive ones). */
+  raw(key: string): unknown
   /** A local change made the framework's usual way. */
   set(key: string, value: unknown): void
   remove(key: string): void
@@ -54,6 +56,28 @@ export function describeAdapter(name: string, make: MakeHarness) {
         await settle()
         expect(w.writes).toEqual([])
         expect(w.backend.changes).toHaveLength(1)
+      })
+
+      it.each(['patch', 'replace'] as const)('a pushed delta reaches the store as the keys it touched (%s mode): an untouched key keeps its object', async (mode) => {
+        const w = world({ theme: 'dark', font: { size: 12 }, list: [1, 2] })
+        w.backend.pushLimit = 10_000
+        const h = make({})
+        h.bind(w.open(), { mode })
+        await settle()
+        const font = h.raw('font')
+        const list = h.raw('list')
+        const read = w.backend.snapshot.bind(w.backend)
+        let pulls = 0
+        w.backend.snapshot = (name, since) => (pulls++, read(name, since))
+        w.rust({ theme: 'light', font: { size: 12 }, list: [1, 2] })
+        await settle()
+        expect(w.backend.changes.at(-1)).toMatchObject({ from: '0', patch: [{ op: 'replace', path: '/theme', value: 'light' }] })
+        expect(h.data()).toEqual({ theme: 'light', font: { size: 12 }, list: [1, 2] })
+        expect(h.seen.slice(-2)).toEqual(['dark', 'light'])
+        expect(h.raw('font')).toBe(font)
+        expect(h.raw('list')).toBe(list)
+        expect(pulls).toBe(0) // applied from the event, without a fetch
+        expect(w.writes).toEqual([])
       })
 
       it('patch mode merges the snapshot into the store and keeps keys it lacks, and a real observer sees it', async () => {

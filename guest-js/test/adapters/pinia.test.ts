@@ -27,6 +27,7 @@ describeAdapter('Pinia', (initial) => {
     bind: (topic, options) => bindPinia(store, topic, options),
     applier: (options) => createPiniaSnapshotApplier(store, options),
     data: () => plain(store.$state),
+    raw: (key) => (store.$state as Data)[key],
     set: (key, value) => store.$patch((s: Data) => void (s[key] = value)),
     remove: (key) => store.$patch((s: Data) => void delete s[key]),
     bump: () => store.bump(),

@@ -21,6 +21,7 @@ describeAdapter('Svelte writable', (initial) => {
     bind: (topic, options) => bindWritable(store, topic, options),
     applier: (options) => createSvelteSnapshotApplier(store, options),
     data: () => plain(get(store)),
+    raw: (key) => (get(store) as Data)[key],
     set: (key, value) => store.update((s) => ({ ...s, [key]: value })),
     remove: (key) =>
       store.update((s) => {
@@ -42,6 +43,7 @@ describeAdapter('Svelte runes ($state)', (initial) => {
     // A $state proxy holds a "__proto__" key added later, and its readers see it, but it
     // does not list it among its own keys (Object.prototype has that name), so it is read explicitly.
     data: () => plain(Object.hasOwn(settings, '__proto__') ? { ...settings, ['__proto__']: settings['__proto__'] } : settings),
+    raw: (key) => (settings as Data)[key],
     set: (key, value) => void (settings[key] = value),
     remove: (key) => void delete settings[key],
     bump: () => settings.bump(),

@@ -23,6 +23,7 @@ describeAdapter('Valtio', (initial) => {
     bind: (topic, options) => bindValtio(state, topic, options),
     applier: (options) => createValtioSnapshotApplier(state, options),
     data: () => plain(state),
+    raw: (key) => (state as Data)[key],
     set: (key, value) => void (state[key] = value),
     remove: (key) => void delete state[key],
     bump: () => state.bump(),

@@ -20,6 +20,7 @@ describeAdapter('Zustand', (initial) => {
     bind: (topic, options) => bindZustand(store, topic, options),
     applier: (options) => createZustandSnapshotApplier(store, options),
     data: () => plain(store.getState()),
+    raw: (key) => store.getState()[key],
     set: (key, value) => store.setState({ [key]: value }),
     remove: (key) =>
       store.setState((s) => {

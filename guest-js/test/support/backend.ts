@@ -4,13 +4,43 @@
 // invalidation events handed to `emit`, and subscriptions
 // (`subscribe`/`unsubscribe`) whose channels `deliver` reaches the way the
 // plugin's channels do: through `__TAURI_INTERNALS__.runCallback`.
-import type { ActionOutcome, Invalidation, Snapshot, WriteOutcome } from '../../src/protocol'
-import { mergePatch } from '../../src/protocol'
+// Optionally (`historyLimit`, `pushLimit`) a bounded history of each change as
+// an RFC 6902 patch, answering `snapshot` with `since` as a delta when it
+// reaches back there, and events that carry small changes.
+import type { ActionOutcome, CatchUp, Invalidation, JsonPatch, PushedInvalidation, WriteOutcome } from '../../src/protocol'
+import { mergePatch, same } from '../../src/protocol'
 
 interface Entry {
   revision: bigint
   data: unknown
   normalize?: (data: unknown) => unknown
+  /** The latest changes, oldest first: `patch` leads from revision `to - 1` to `to`. */
+  history: { to: bigint; patch: JsonPatch }[]
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const pointer = (key: string | number) => '/' + String(key).replace(/~/g, '~0').replace(/\//g, '~1')
+
+/** An RFC 6902 patch from `a` to `b`: objects key by key, arrays element by element, anything else replaced. */
+export function diff(a: unknown, b: unknown, path = ''): JsonPatch {
+  if (same(a, b)) return []
+  if (isObject(a) && isObject(b)) {
+    const ops: JsonPatch = []
+    for (const k of Object.keys(a)) if (!Object.hasOwn(b, k)) ops.push({ op: 'remove', path: path + pointer(k) })
+    for (const k of Object.keys(b))
+      if (Object.hasOwn(a, k)) ops.push(...diff(a[k], b[k], path + pointer(k)))
+      else ops.push({ op: 'add', path: path + pointer(k), value: structuredClone(b[k]) })
+    return ops
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    const ops: JsonPatch = []
+    const common = Math.min(a.length, b.length)
+    for (let i = 0; i < common; i++) ops.push(...diff(a[i], b[i], path + pointer(i)))
+    for (let i = common; i < b.length; i++) ops.push({ op: 'add', path: path + '/-', value: structuredClone(b[i]) })
+    for (let i = a.length - 1; i >= common; i--) ops.push({ op: 'remove', path: path + pointer(i) })
+    return ops
+  }
+  return [{ op: 'replace', path, value: structuredClone(b) }]
 }
 
 const canonical = (v: unknown): string =>
@@ -42,14 +72,25 @@ export class Backend {
   readonly actions = new Map<string, (data: unknown, args: unknown) => unknown>()
   /** Whether a conflict carries `currentData`, as the plugin sends it to windows allowed to read. */
   conflictData = true
+  /** How many changes each topic keeps as patches for `snapshot` with `since` (default 0: none, always the snapshot). */
+  historyLimit = 0
+  /** An event carries its change when the patch's JSON is at most this long (default -1: never). */
+  pushLimit = -1
+  /** Each topic's data at every revision it had, by `topic/revision`. */
+  readonly states = new Map<string, unknown>()
 
   constructor(initial: Record<string, unknown> = {}) {
-    for (const [topic, data] of Object.entries(initial)) this.topics.set(topic, { revision: 0n, data })
+    for (const [topic, data] of Object.entries(initial)) this.add(topic, { revision: 0n, data, history: [] })
+  }
+
+  private add(topic: string, entry: Entry) {
+    this.topics.set(topic, entry)
+    this.states.set(topic + '/' + entry.revision, structuredClone(entry.data))
   }
 
   /** Registers a typed topic whose writes are normalized by `normalize`. */
   typed(topic: string, data: unknown, normalize: (data: unknown) => unknown) {
-    this.topics.set(topic, { revision: 0n, data, normalize })
+    this.add(topic, { revision: 0n, data, normalize, history: [] })
   }
 
   private entry(topic: unknown): Entry {
@@ -58,9 +99,16 @@ export class Backend {
     return e
   }
 
-  snapshot(topic: string): Snapshot {
+  /** The snapshot; with `since`, the joined patches since then when the history reaches back there. */
+  snapshot(topic: string, since?: string): CatchUp & { data?: unknown } {
     const e = this.entry(topic)
-    return { revision: String(e.revision), data: structuredClone(e.data) }
+    const revision = String(e.revision)
+    if (since !== undefined) {
+      const first = e.history.findIndex((h) => String(h.to - 1n) === since)
+      if (since === revision) return { revision, from: since, patch: [] }
+      if (first >= 0) return { revision, from: since, patch: structuredClone(e.history.slice(first).flatMap((h) => h.patch)) }
+    }
+    return { revision, data: structuredClone(e.data) }
   }
 
   write(source: string, topic: string, kind: 'set' | 'patch', value: unknown, expectedRevision?: string): WriteOutcome {
@@ -79,9 +127,14 @@ export class Backend {
     const stored = e.normalize ? e.normalize(sent) : sent
     const exact = canonical(stored) === canonical(sent)
     if (canonical(stored) !== canonical(e.data)) {
+      const patch = diff(e.data, stored)
       e.revision++
       e.data = structuredClone(stored)
-      const event = { topic, revision: String(e.revision), sourceId: source }
+      this.states.set(topic + '/' + e.revision, structuredClone(stored))
+      e.history.push({ to: e.revision, patch })
+      e.history.splice(0, e.history.length - this.historyLimit)
+      const event: PushedInvalidation = { topic, revision: String(e.revision), sourceId: source }
+      if (JSON.stringify(patch).length <= this.pushLimit) Object.assign(event, { from: String(previous), patch: structuredClone(patch) })
       this.changes.push(event)
       this.emit(event)
     }
@@ -124,7 +177,7 @@ export class Backend {
   handle(source: string, cmd: string, args: Record<string, unknown>): unknown {
     switch (cmd) {
       case 'plugin:state-sync|snapshot':
-        return this.snapshot(args.topic as string)
+        return this.snapshot(args.topic as string, args.since as string | undefined)
       case 'plugin:state-sync|snapshots':
         return (args.topics as string[]).map((topic) => ({ topic, ...this.snapshot(topic) }))
       case 'plugin:state-sync|topics':

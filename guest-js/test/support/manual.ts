@@ -1,7 +1,7 @@
 // A hand-driven subscriber and provider for engine tests: every getSnapshot()
 // call is a promise the test settles, and events are emitted by hand.
 import { vi } from 'vitest'
-import type { Invalidation, Snapshot } from '../../src/protocol'
+import type { CatchUp, JsonPatch, PushedInvalidation } from '../../src/protocol'
 
 export interface Deferred<T> {
   promise: Promise<T>
@@ -20,21 +20,21 @@ export function deferred<T>(): Deferred<T> {
 }
 
 export function manual<T = unknown>() {
-  const fetches: Deferred<Snapshot<T>>[] = []
+  const fetches: Deferred<CatchUp<T>>[] = []
   const log: string[] = []
-  let handler: ((event: Invalidation) => void) | undefined
+  let handler: ((event: PushedInvalidation) => void) | undefined
   const unsubscribe = vi.fn(() => {
     log.push('unsubscribe')
     handler = undefined
   })
-  const subscribe = vi.fn(async (h: (event: Invalidation) => void) => {
+  const subscribe = vi.fn(async (h: (event: PushedInvalidation) => void) => {
     log.push('subscribe')
     handler = h
     return unsubscribe
   })
-  const getSnapshot = vi.fn(() => {
+  const getSnapshot = vi.fn((_since?: string) => {
     log.push('fetch')
-    const d = deferred<Snapshot<T>>()
+    const d = deferred<CatchUp<T>>()
     fetches.push(d)
     return d.promise
   })
@@ -48,9 +48,21 @@ export function manual<T = unknown>() {
     emit(revision: string, sourceId = '@rust') {
       handler?.({ topic: 't', revision, sourceId })
     },
+    /** Hands `event` to the engine as it is. */
+    emitRaw(event: PushedInvalidation) {
+      handler?.(event)
+    },
+    /** Emits an invalidation that carries its change, as the plugin pushes a small one. */
+    push(from: string, revision: string, patch: JsonPatch, sourceId = '@rust') {
+      handler?.({ topic: 't', revision, sourceId, from, patch })
+    },
     /** Settles the n-th fetch (default: the last one) with a snapshot. */
     answer(revision: string, data: T, n = fetches.length - 1) {
       fetches[n]!.resolve({ revision, data })
+    },
+    /** Settles the n-th fetch (default: the last one) with a delta. */
+    answerDelta(from: string, revision: string, patch: JsonPatch, n = fetches.length - 1) {
+      fetches[n]!.resolve({ revision, from, patch })
     },
     get subscribed() {
       return handler !== undefined

@@ -63,7 +63,7 @@ export function network(backend: Backend, rand: () => number, faults: Faults) {
           listeners.set(topic, set.add(handler))
           return () => void set.delete(handler)
         },
-        snapshot: (topic) => call(() => backend.snapshot(topic)) as never,
+        snapshot: (topic, since) => call(() => backend.snapshot(topic, since)) as never,
         write: (topic, kind, value, expectedRevision) =>
           call(() => backend.write(label, topic, kind, value, expectedRevision)),
         act: (topic, action, args) => call(() => backend.act(label, topic, action, args)),

@@ -66,10 +66,9 @@ patch: JsonPatch, };
 /**
  * The payload of [`INVALIDATION_EVENT`]: "topic changed, pull if you are behind".
  *
- * As the broadcast event it carries no data: its shape is `@statesync/core`'s
- * `InvalidationEvent`. On a subscription channel, which reaches only a
- * window allowed to read the topic, a small change also carries its patch,
- * in `from` and `patch`.
+ * It carries no data: its shape is `@statesync/core`'s `InvalidationEvent`.
+ * On a subscription channel the same announcement may also carry the change
+ * itself; see [`PushedInvalidation`].
  */
 export type Invalidation = {
 /**
@@ -83,17 +82,7 @@ revision: Revision,
 /**
  * Who made the change: the label of the writing webview, or [`RUST_SOURCE_ID`].
  */
-sourceId: string,
-/**
- * With [`patch`](Self::patch): the revision the patch applies to.
- */
-from?: Revision,
-/**
- * The change itself, when it is small (see
- * [`crate::Builder::push_limit`]): applying it to the data at `from`
- * gives the data at `revision`. Only on subscription channels.
- */
-patch?: JsonPatch, };
+sourceId: string, };
 
 /**
  * An RFC 6902 JSON Patch, kept as its compact JSON text: an array of

@@ -14,7 +14,9 @@ use std::{
 
 use serde_json::{json, Value};
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
-use tauri_plugin_state_sync::{ChannelMessage, Invalidation, StateSyncExt, RUST_SOURCE_ID};
+use tauri_plugin_state_sync::{
+    ChannelMessage, Invalidation, PushedChange, PushedInvalidation, StateSyncExt, RUST_SOURCE_ID,
+};
 
 pub(super) mod contention;
 
@@ -332,11 +334,13 @@ impl Bench<'_> {
         let sync = self.app.state_sync();
         let snapshot = sync.get(topic)?;
         let from = tauri_plugin_state_sync::Revision::new(snapshot.revision.get() - 1);
-        let mut event = Invalidation::new(topic, snapshot.revision, RUST_SOURCE_ID);
+        let mut event = PushedInvalidation {
+            invalidation: Invalidation::new(topic, snapshot.revision, RUST_SOURCE_ID),
+            change: None,
+        };
         if let tauri_plugin_state_sync::CatchUp::Delta(delta) = sync.get_since(topic, from)? {
             if delta.patch.len() <= super::push_limit() {
-                event.from = Some(from);
-                event.patch = Some(delta.patch);
+                event.change = Some(PushedChange { from, patch: delta.patch });
             }
         }
         let event = ChannelMessage::Invalidate(event);
