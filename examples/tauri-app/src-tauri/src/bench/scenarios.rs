@@ -418,14 +418,16 @@ impl Bench<'_> {
     }
 }
 
-/// The fetch counts of `topic` in the windows' `report` answers.
+/// The fetch counts of `topic` in the windows' `report` answers: a window
+/// that fetched nothing since its `reset` has no entry.
 fn fetch_counts(reports: &[Value], topic: &str) -> Result<Vec<u64>> {
     reports
         .iter()
-        .map(|r| {
-            r[topic].as_u64().ok_or_else(|| {
-                format!("a window reported no fetch count for `{topic}`: {r}").into()
-            })
+        .map(|r| match r.get(topic) {
+            None if r.is_object() => Ok(0),
+            count => count.and_then(Value::as_u64).ok_or_else(|| {
+                format!("a window reported no fetch counts for `{topic}`: {r}").into()
+            }),
         })
         .collect()
 }
