@@ -23,12 +23,16 @@
 
 pub(crate) mod subscribers;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::{
+    sync::atomic::{AtomicBool, Ordering},
+    time::Duration,
+};
 
 use tauri::{ipc::InvokeResponseBody, AppHandle, Emitter, Runtime, Webview};
 
 use crate::{
-    models::{ChannelMessage, Invalidation, PushedChange, PushedInvalidation, INVALIDATION_EVENT},
+    history,
+    models::{ChannelMessage, Invalidation, JsonPatch, PushedChange, PushedInvalidation, INVALIDATION_EVENT},
     topic::Committed,
     persistence::{PersistenceError, PERSISTENCE_ERROR_EVENT},
     scope::TopicScope,
@@ -60,21 +64,43 @@ pub enum Broadcast {
 /// The default [`crate::Builder::push_limit`]: 8 KiB.
 pub const DEFAULT_PUSH_LIMIT: usize = 8 * 1024;
 
+/// The default [`crate::Builder::push_interval`]: zero, every change is
+/// sent on its own.
+pub const DEFAULT_PUSH_INTERVAL: Duration = Duration::ZERO;
+
+/// The patch of a batch of consecutive changes, from the revision before
+/// the first to the last, if every change has one and together they are at
+/// most `limit` bytes. A patch that replaces the whole value makes the ones
+/// before it moot, so the batch's patch starts at the last such one.
+fn batch_patch(batch: &[Committed], limit: usize) -> Option<JsonPatch> {
+    let patches: Option<Vec<&JsonPatch>> = batch.iter().map(|change| change.patch.as_ref()).collect();
+    let patches = patches?;
+    let start = patches.iter().rposition(|patch| patch.replaces_whole()).unwrap_or(0);
+    let patches: Vec<JsonPatch> = patches[start..].iter().map(|patch| (*patch).clone()).collect();
+    if patches.iter().map(JsonPatch::len).sum::<usize>() > limit {
+        return None;
+    }
+    Some(history::concatenate(&patches))
+}
+
 /// Where announcements go: the subscribed webviews, and the broadcast.
 pub(crate) struct Delivery {
     broadcast: Broadcast,
     /// The largest patch, in bytes, that a channel message carries inline.
     push_limit: usize,
+    /// The shortest time between two messages about one topic.
+    push_interval: Duration,
     /// Set, never cleared, once any webview is found to have a scope.
     scoped: AtomicBool,
     pub(crate) subscribers: Subscribers,
 }
 
 impl Delivery {
-    pub(crate) fn new(broadcast: Broadcast, push_limit: usize) -> Self {
+    pub(crate) fn new(broadcast: Broadcast, push_limit: usize, push_interval: Duration) -> Self {
         Delivery {
             broadcast,
             push_limit,
+            push_interval,
             scoped: AtomicBool::new(false),
             subscribers: Subscribers::default(),
         }
@@ -83,6 +109,11 @@ impl Delivery {
     /// The largest patch, in bytes, that a channel message carries inline.
     pub(crate) fn push_limit(&self) -> usize {
         self.push_limit
+    }
+
+    /// The shortest time between two messages about one topic.
+    pub(crate) fn push_interval(&self) -> Duration {
+        self.push_interval
     }
 
     /// Whether the broadcast events are emitted now.
@@ -130,24 +161,28 @@ impl Delivery {
         }
     }
 
-    /// Delivers a change to the subscribed webviews allowed to read its
-    /// topic, with its patch when it has one (the writer made it within the
-    /// push limit), and broadcasts it, without the patch, if [`Broadcast`]
-    /// says so.
+    /// Delivers a batch of consecutive changes of `topic`, oldest first, to
+    /// the subscribed webviews allowed to read it, as one message: the last
+    /// revision and its writer, and the patch from the revision before the
+    /// first when every change has one and together they fit the push limit
+    /// (see [`batch_patch`]). Broadcasts the last revision, without a patch,
+    /// if [`Broadcast`] says so.
     ///
-    /// The change is already committed when this runs, so failures are
-    /// logged and not returned: windows that miss it heal on their next resync.
-    pub(crate) fn announce<R: Runtime>(&self, app: &AppHandle<R>, topic: &str, change: Committed) {
-        let event = Invalidation::new(topic, change.revision, &*change.source_id);
+    /// The changes are already committed when this runs, so failures are
+    /// logged and not returned: windows that miss them heal on their next resync.
+    pub(crate) fn announce<R: Runtime>(&self, app: &AppHandle<R>, topic: &str, batch: Vec<Committed>) {
+        let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+            return;
+        };
+        let event = Invalidation::new(topic, last.revision, &*last.source_id);
+        let from = first.revision.previous();
         self.deliver(topic, || {
+            let change = batch_patch(&batch, self.push_limit)
+                .zip(from)
+                .map(|(patch, from)| PushedChange { from, patch });
             ChannelMessage::Invalidate(PushedInvalidation {
                 invalidation: event.clone(),
-                change: change.patch.and_then(|patch| {
-                    Some(PushedChange {
-                        from: change.revision.previous()?,
-                        patch,
-                    })
-                }),
+                change,
             })
         });
         if self.broadcasting() {

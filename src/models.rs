@@ -66,6 +66,12 @@ impl JsonPatch {
     pub fn is_empty(&self) -> bool {
         self.as_str() == "[]"
     }
+
+    /// Whether the patch is one operation that replaces the whole value, as
+    /// the plugin writes it (compact JSON, members in this order).
+    pub(crate) fn replaces_whole(&self) -> bool {
+        self.as_str().starts_with(r#"[{"op":"replace","path":"","value":"#) && !self.as_str().contains(r#"},{"op":"#)
+    }
 }
 
 impl PartialEq for JsonPatch {

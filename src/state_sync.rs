@@ -1,6 +1,6 @@
 //! The Rust API: [`StateSync`], reached with [`crate::StateSyncExt::state_sync`].
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
@@ -667,7 +667,7 @@ impl<R: Runtime> StateSync<R> {
     /// [`write`](Self::write) to a topic already looked up.
     pub(crate) fn write_to(
         &self,
-        cell: &TopicCell,
+        cell: &Arc<TopicCell>,
         change: Change,
         expected: Option<Revision>,
         source: Source,
@@ -740,7 +740,7 @@ impl<R: Runtime> StateSync<R> {
 
     pub(crate) fn commit(
         &self,
-        cell: &TopicCell,
+        cell: &Arc<TopicCell>,
         expected: Option<Revision>,
         source: Source,
         propose: impl FnMut(&Snapshot) -> Result<Proposal>,
@@ -748,9 +748,28 @@ impl<R: Runtime> StateSync<R> {
         let delivery = &self.inner.delivery;
         let outcome = cell.write(expected, source.id(), delivery.push_limit(), propose)?;
         if outcome.changed() {
-            cell.publish(|change| delivery.announce(&self.inner.app, cell.name(), change));
+            let wait = cell.publish(delivery.push_interval(), |batch| delivery.announce(&self.inner.app, cell.name(), batch));
+            if let Some(wait) = wait {
+                self.flush_later(cell.clone(), wait);
+            }
         }
         Ok(outcome)
+    }
+
+    /// Publishes what waits in `cell`'s outbox after `wait`, and again as
+    /// long as changes keep coming faster than the push interval.
+    fn flush_later(&self, cell: Arc<TopicCell>, wait: Duration) {
+        let sync = self.clone();
+        tauri::async_runtime::spawn(async move {
+            let mut wait = Some(wait);
+            while let Some(time) = wait {
+                tokio::time::sleep(time).await;
+                let delivery = &sync.inner.delivery;
+                wait = cell.flush(delivery.push_interval(), |batch| {
+                    delivery.announce(&sync.inner.app, cell.name(), batch)
+                });
+            }
+        });
     }
 
     /// Announces a topic that was just registered, at `revision`.
@@ -760,7 +779,7 @@ impl<R: Runtime> StateSync<R> {
             source_id: RUST_SOURCE_ID.into(),
             patch: None,
         };
-        self.inner.delivery.announce(&self.inner.app, topic, change);
+        self.inner.delivery.announce(&self.inner.app, topic, vec![change]);
     }
 
     pub(crate) fn cell(&self, topic: &str) -> Result<Arc<TopicCell>> {

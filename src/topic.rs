@@ -50,6 +50,7 @@
 use std::{
     any::TypeId,
     collections::VecDeque,
+    time::{Duration, Instant},
     sync::{
         atomic::{AtomicBool, Ordering},
         Arc, Mutex, MutexGuard,
@@ -271,6 +272,10 @@ pub(crate) struct Committed {
 struct Outbox {
     queue: VecDeque<Committed>,
     publishing: bool,
+    /// When the last batch left.
+    last_sent: Option<Instant>,
+    /// When a flush is due, if one is scheduled.
+    flush_due: Option<Instant>,
 }
 
 /// Why a commit did not happen, when that is not an error.
@@ -346,16 +351,25 @@ impl TopicCell {
         lock(&self.outbox)
     }
 
-    /// Hands every committed change not yet published to `deliver`, in
-    /// revision order, and returns when none is left or another thread is
-    /// publishing this topic (which then delivers this thread's change too).
+    /// Hands the committed changes not yet published to `deliver`, in
+    /// revision order, as batches, and returns when none is left or another
+    /// thread is publishing this topic (which then delivers this thread's
+    /// change too).
     ///
-    /// Writers call it after their commit. Only one thread at a time
-    /// delivers a topic's changes, so they leave in the order the commits
-    /// made them; a commit never waits for a delivery, and a `deliver` that
-    /// writes to the same topic does not deadlock: its change is delivered
-    /// after the current one.
-    pub(crate) fn publish(&self, mut deliver: impl FnMut(Committed)) {
+    /// With a zero `interval` every change is a batch of its own. Otherwise
+    /// batches leave at most one per `interval`: a change that comes when
+    /// the last batch left longer ago than that leaves at once; one that
+    /// comes sooner waits in the queue, with every change after it, until
+    /// the interval has passed. Then this returns how long to wait, and the
+    /// caller calls [`flush`](Self::flush) after that long; a `None` means
+    /// nothing is left waiting for this caller (a flush already due will
+    /// deliver it).
+    ///
+    /// Only one thread at a time delivers a topic's changes, so they leave
+    /// in the order the commits made them; a commit never waits for a
+    /// delivery, and a `deliver` that writes to the same topic does not
+    /// deadlock: its change is delivered after the current batch.
+    pub(crate) fn publish(&self, interval: Duration, mut deliver: impl FnMut(Vec<Committed>)) -> Option<Duration> {
         /// This thread's turn to publish. Ending it by unwinding out of
         /// `deliver` frees the turn, so a panic does not stop delivery.
         struct Turn<'a>(Option<&'a TopicCell>);
@@ -366,31 +380,48 @@ impl TopicCell {
                 }
             }
         }
-        {
-            let mut outbox = self.outbox();
-            if outbox.publishing || outbox.queue.is_empty() {
-                return;
-            }
-            outbox.publishing = true;
-        }
-        let mut turn = Turn(Some(self));
+        let mut turn = Turn(None);
         loop {
-            let next = {
+            let batch = {
                 let mut outbox = self.outbox();
-                let next = outbox.queue.pop_front();
-                if next.is_none() {
+                if turn.0.is_none() && outbox.publishing || outbox.queue.is_empty() {
                     // Checked and released under one lock: a change queued
                     // after this finds no publisher and publishes itself.
-                    outbox.publishing = false;
-                    turn.0 = None;
+                    if turn.0.take().is_some() {
+                        outbox.publishing = false;
+                    }
+                    return None;
                 }
-                next
+                let now = Instant::now();
+                let due = outbox.last_sent.map_or(now, |last| last + interval);
+                if now < due {
+                    if turn.0.take().is_some() {
+                        outbox.publishing = false;
+                    }
+                    return match outbox.flush_due {
+                        Some(_) => None,
+                        None => {
+                            outbox.flush_due = Some(due);
+                            Some(due - now)
+                        }
+                    };
+                }
+                outbox.publishing = true;
+                turn.0 = Some(self);
+                outbox.last_sent = Some(now);
+                // Without an interval every change leaves on its own.
+                let take = if interval.is_zero() { 1 } else { outbox.queue.len() };
+                outbox.queue.drain(..take).collect()
             };
-            match next {
-                Some(change) => deliver(change),
-                None => return,
-            }
+            deliver(batch);
         }
+    }
+
+    /// Publishes what waited for the interval (see [`publish`](Self::publish)),
+    /// once its time has come.
+    pub(crate) fn flush(&self, interval: Duration, deliver: impl FnMut(Vec<Committed>)) -> Option<Duration> {
+        self.outbox().flush_due = None;
+        self.publish(interval, deliver)
     }
 
     /// Applies new history limits, dropping what no longer fits.
@@ -809,7 +840,7 @@ mod tests {
         let cell = cell(json!({"n": 0}));
         assert!(!merge(&cell, json!({"n": 0, "gone": null})).changed());
         let mut published = Vec::new();
-        cell.publish(|change| published.push(change.revision));
+        cell.publish(Duration::ZERO, |batch| published.extend(batch));
         assert!(published.is_empty());
     }
 
@@ -820,7 +851,7 @@ mod tests {
         merge(&cell, json!({"n": 1}));
         merge(&cell, json!({"n": 2}));
         let mut published = Vec::new();
-        cell.publish(|change| published.push(change));
+        cell.publish(Duration::ZERO, |batch| published.extend(batch));
         let seen: Vec<_> = published
             .iter()
             .map(|c| (c.revision.get(), &*c.source_id, c.patch.as_ref().map(JsonPatch::as_str)))
@@ -834,18 +865,39 @@ mod tests {
         );
     }
 
+    /// The revisions of each batch `cell` publishes now, with `interval`.
+    fn batches(cell: &TopicCell, interval: Duration) -> Vec<Vec<u64>> {
+        let mut batches = Vec::new();
+        cell.publish(interval, |batch| batches.push(batch.iter().map(|c| c.revision.get()).collect()));
+        batches
+    }
+
+    #[test]
+    fn changes_queued_before_a_publish_leave_on_their_own_without_an_interval_and_together_with_one() {
+        let cell = cell(json!({"n": 0}));
+        merge(&cell, json!({"n": 1}));
+        merge(&cell, json!({"n": 2}));
+        assert_eq!(batches(&cell, Duration::ZERO), [vec![1], vec![2]]);
+        assert_eq!(batches(&cell, Duration::ZERO), Vec::<Vec<u64>>::new(), "nothing is published twice");
+        let cell = super::tests::cell(json!({"n": 0}));
+        merge(&cell, json!({"n": 1}));
+        merge(&cell, json!({"n": 2}));
+        assert_eq!(batches(&cell, Duration::from_millis(1)), [vec![1, 2]]);
+    }
+
     #[test]
     fn a_deliver_that_writes_the_same_topic_does_not_deadlock_and_its_change_follows() {
         let cell = cell(json!({"n": 0}));
         merge(&cell, json!({"n": 1}));
         let mut published = Vec::new();
-        cell.publish(|change| {
-            if change.revision == Revision::new(1) {
+        cell.publish(Duration::ZERO, |batch| {
+            if batch[0].revision == Revision::new(1) {
                 merge(&cell, json!({"n": 2}));
                 // The nested writer finds this thread publishing and leaves its change queued.
-                cell.publish(|_| panic!("a second publisher while the first is delivering"));
+                let nested = cell.publish(Duration::ZERO, |_| panic!("a second publisher while the first is delivering"));
+                assert_eq!(nested, None);
             }
-            published.push(change.revision.get());
+            published.extend(batch.iter().map(|c| c.revision.get()));
         });
         assert_eq!(published, [1, 2]);
     }
@@ -854,14 +906,29 @@ mod tests {
     fn a_panicking_deliver_frees_the_turn_to_publish() {
         let cell = cell(json!({"n": 0}));
         merge(&cell, json!({"n": 1}));
-        merge(&cell, json!({"n": 2}));
         let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            cell.publish(|_| panic!("deliver failed"));
+            cell.publish(Duration::ZERO, |_| panic!("deliver failed"));
         }));
         assert!(unwound.is_err());
+        merge(&cell, json!({"n": 2}));
+        assert_eq!(batches(&cell, Duration::ZERO), [vec![2]], "the change after the batch whose delivery panicked");
+    }
+
+    #[test]
+    fn a_change_within_the_interval_waits_for_a_flush_and_leaves_with_those_after_it() {
+        let cell = cell(json!({"n": 0}));
+        let interval = Duration::from_secs(3_600);
         let mut published = Vec::new();
-        cell.publish(|change| published.push(change.revision.get()));
-        assert_eq!(published, [2], "the change after the one whose delivery panicked");
+        merge(&cell, json!({"n": 1}));
+        assert_eq!(cell.publish(interval, |batch| published.push(batch.len())), None, "the first leaves at once");
+        merge(&cell, json!({"n": 2}));
+        let wait = cell.publish(interval, |_| panic!("sent within the interval"));
+        assert!(wait.is_some_and(|wait| wait > Duration::from_secs(3_000)), "{wait:?}");
+        merge(&cell, json!({"n": 3}));
+        assert_eq!(cell.publish(interval, |_| panic!("sent within the interval")), None, "a flush is already due");
+        // The flush, once its time has come (here: with the interval all but gone).
+        cell.flush(Duration::from_nanos(1), |batch| published.push(batch.len()));
+        assert_eq!(published, [1, 2]);
     }
 
     #[test]

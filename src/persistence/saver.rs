@@ -327,7 +327,7 @@ mod tests {
             debounce: Duration::from_secs(60),
             max_wait: Duration::from_secs(60),
             hook: None,
-            delivery: Arc::new(Delivery::new(crate::Broadcast::default(), crate::DEFAULT_PUSH_LIMIT)),
+            delivery: Arc::new(Delivery::new(crate::Broadcast::default(), crate::DEFAULT_PUSH_LIMIT, crate::DEFAULT_PUSH_INTERVAL)),
         }));
         let start = persister.load(app.handle(), "t", Persistence::new(), json!(0), None).unwrap();
         let file = Arc::downgrade(&start.file);

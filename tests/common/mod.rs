@@ -134,6 +134,18 @@ impl Harness {
             .collect()
     }
 
+    /// The channel messages the page in `label` received since the last
+    /// [`received`](Self::received), leaving them there.
+    pub fn peek(&self, label: &str) -> Vec<Value> {
+        let channels = self.channels.lock().unwrap();
+        channels
+            .get(label)
+            .into_iter()
+            .flatten()
+            .map(|json| serde_json::from_str(json).expect("JSON channel message"))
+            .collect()
+    }
+
     /// Forgets the channel messages received so far, without reading them.
     pub fn clear_received(&self) {
         self.channels.lock().unwrap().clear();

@@ -23,7 +23,7 @@ use std::{
 
 use serde_json::Value;
 use tauri::{AppHandle, Manager, State, Webview};
-use tauri_plugin_state_sync::{Builder, Snapshot, StateSyncExt};
+use tauri_plugin_state_sync::{Builder, HistoryLimits, Snapshot, StateSyncExt};
 
 use scenarios::contention::CONTENDED;
 
@@ -33,15 +33,42 @@ const BENCH_ENV: &str = "STATE_SYNC_BENCH";
 /// Errors of the benchmark driver: it only reports them and exits.
 type Result<T, E = Box<dyn std::error::Error + Send + Sync>> = std::result::Result<T, E>;
 
-/// The environment variable that turns pushed patches off
-/// (`STATE_SYNC_BENCH_PUSH=off`), for the invalidate-then-pull comparison.
+/// The environment variable that turns pushed patches and the change
+/// history off (`STATE_SYNC_BENCH_PUSH=off`): every change is then an
+/// invalidation that windows answer with a full snapshot, the path before
+/// deltas, for comparison.
 const PUSH_ENV: &str = "STATE_SYNC_BENCH_PUSH";
+
+/// Whether the bench runs the path before deltas.
+fn pulling() -> bool {
+    std::env::var_os(PUSH_ENV).is_some_and(|v| v == "off")
+}
 
 /// The push limit of the bench: the plugin's default, or 0 with `STATE_SYNC_BENCH_PUSH=off`.
 fn push_limit() -> usize {
-    match std::env::var_os(PUSH_ENV).is_some_and(|v| v == "off") {
+    match pulling() {
         true => 0,
         false => tauri_plugin_state_sync::DEFAULT_PUSH_LIMIT,
+    }
+}
+
+/// The environment variable that sets the push interval in milliseconds
+/// (`STATE_SYNC_BENCH_INTERVAL_MS=4`, `bash .ci/bench batched`).
+const INTERVAL_ENV: &str = "STATE_SYNC_BENCH_INTERVAL_MS";
+
+/// The push interval of the bench: the plugin's default unless set.
+fn push_interval() -> std::time::Duration {
+    std::env::var(INTERVAL_ENV)
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map_or(tauri_plugin_state_sync::DEFAULT_PUSH_INTERVAL, std::time::Duration::from_millis)
+}
+
+/// The history of every bench topic: the plugin's default, or none with `STATE_SYNC_BENCH_PUSH=off`.
+fn history() -> HistoryLimits {
+    match pulling() {
+        true => HistoryLimits::off(),
+        false => HistoryLimits::new(),
     }
 }
 
@@ -68,6 +95,8 @@ pub fn run(mut context: tauri::Context) {
                 .topic(scenarios::LARGE, scenarios::large_state())
                 .topic(scenarios::LARGE_LIST, scenarios::large_list())
                 .push_limit(push_limit())
+                .history_limits(history())
+                .push_interval(push_interval())
                 .topic(CONTENDED, serde_json::json!({ "value": 0 }))
                 .action(CONTENDED, "increment", |counter, args| {
                     let by = args["by"].as_i64().ok_or("`by` must be an integer")?;

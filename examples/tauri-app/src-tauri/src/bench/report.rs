@@ -52,8 +52,9 @@ pub(super) struct LargeBytes {
     pub(super) state: usize,
     /// The invalidation as sent on a window's subscription channel, as JSON.
     pub(super) event: usize,
-    /// The `snapshot` command's response, as JSON.
-    pub(super) snapshot: usize,
+    /// The `snapshot` command's response to a window one change behind,
+    /// with `since`, as JSON: the change, or the full snapshot.
+    pub(super) pull: usize,
     /// Snapshot fetches per window and update.
     pub(super) fetches_per_update: f64,
 }
@@ -69,6 +70,8 @@ pub(super) struct Figures {
     pub(super) invoke: InvokeFloor,
     pub(super) invoke_large: InvokeFloor,
     pub(super) bursts: Vec<Burst>,
+    /// The same with one-key patches of the 1 MB topic.
+    pub(super) large_bursts: Vec<Burst>,
     pub(super) large_bytes: LargeBytes,
     pub(super) large_list_bytes: LargeBytes,
 }
@@ -110,8 +113,11 @@ pub(super) fn print(all: &[Figures], runs: &[Run], elapsed: Duration) {
     };
     line(String::new());
     line(match super::push_limit() {
-        0 => "Pushed patches: off (`STATE_SYNC_BENCH_PUSH=off`): every change is an invalidation, and windows pull.".into(),
-        limit => format!("Pushed patches: on, up to {limit} B (the plugin's default push limit)."),
+        0 => "Pushed patches and the change history: off (`STATE_SYNC_BENCH_PUSH=off`): every change is an invalidation, and windows pull the full snapshot.".into(),
+        limit => format!(
+            "Pushed patches: on, up to {limit} B (the plugin's default push limit); push interval {} ms.",
+            super::push_interval().as_millis()
+        ),
     });
     line(String::new());
 
@@ -187,32 +193,29 @@ pub(super) fn print(all: &[Figures], runs: &[Run], elapsed: Duration) {
         first.bursts.len()
     ));
     line(String::new());
-    line("| receiving windows | writes took (ms) | fetches per window: mean / max | every window converged, after the last write (ms): median / max | median vs emit floor, every window p50 |".into());
-    line("|---|---|---|---|---|".into());
+    line("| state | receiving windows | writes took (ms) | fetches per window: mean / max | every window converged, after the last write (ms): median / max | median vs emit floor, every window p50 |".into());
+    line("|---|---|---|---|---|---|".into());
     for f in all {
-        let fetches: Vec<u64> = f
-            .bursts
-            .iter()
-            .flat_map(|b| b.fetches.iter().copied())
-            .collect();
-        let mean = fetches.iter().sum::<u64>() as f64 / fetches.len().max(1) as f64;
-        let converged: Vec<Duration> = f.bursts.iter().map(|b| b.converged).collect();
-        let spans: Vec<Duration> = f.bursts.iter().map(|b| b.span).collect();
-        line(format!(
-            "| {} | {:.0} | {mean:.1} / {} | {:.2} / {:.2} | {:.1}× |",
-            f.windows,
-            p50(&spans),
-            fetches.iter().max().unwrap_or(&0),
-            p50(&converged),
-            quantile(&converged, 1.0),
-            p50(&converged) / p50(&f.emit.every),
-        ));
+        for (state, bursts) in [("small, `set`", &f.bursts), ("1 MB, one-key `patch`", &f.large_bursts)] {
+            let fetches: Vec<u64> = bursts.iter().flat_map(|b| b.fetches.iter().copied()).collect();
+            let mean = fetches.iter().sum::<u64>() as f64 / fetches.len().max(1) as f64;
+            let converged: Vec<Duration> = bursts.iter().map(|b| b.converged).collect();
+            let spans: Vec<Duration> = bursts.iter().map(|b| b.span).collect();
+            line(format!(
+                "| {state} | {} | {:.0} | {mean:.1} / {} | {:.2} / {:.2} | {:.1}× |",
+                f.windows,
+                p50(&spans),
+                fetches.iter().max().unwrap_or(&0),
+                p50(&converged),
+                quantile(&converged, 1.0),
+                p50(&converged) / p50(&f.emit.every),
+            ));
+        }
     }
-
     line(String::new());
     line("## 1 MB state changed by one key or one array element: bytes over IPC per update".into());
     line(String::new());
-    line("| change | receiving windows | state (JSON) | channel message | snapshot response | fetches per window and update | bytes per window and update |".into());
+    line("| change | receiving windows | state (JSON) | channel message | pull response (since the revision before) | fetches per window and update | bytes per window and update |".into());
     line("|---|---|---|---|---|---|---|".into());
     for f in all {
         for (name, b) in [("one key", &f.large_bytes), ("one array element", &f.large_list_bytes)] {
@@ -221,9 +224,9 @@ pub(super) fn print(all: &[Figures], runs: &[Run], elapsed: Duration) {
                 f.windows,
                 b.state,
                 b.event,
-                b.snapshot,
+                b.pull,
                 b.fetches_per_update,
-                b.event as f64 + b.fetches_per_update * b.snapshot as f64,
+                b.event as f64 + b.fetches_per_update * b.pull as f64,
             ));
         }
     }

@@ -274,10 +274,12 @@ impl Bench<'_> {
         })
     }
 
-    /// 1,000 writes from Rust, evenly spread over one second.
-    fn burst(&mut self) -> Result<Burst> {
+    /// 1,000 writes from Rust, evenly spread over one second: `set`s of the
+    /// small topic, or with `large` one-key `patch`es of the 1 MB topic.
+    fn burst(&mut self, large: bool) -> Result<Burst> {
         self.ask(&self.receivers, "reset")?;
         self.clear_log();
+        let topic = if large { LARGE } else { SMALL };
         let start = Instant::now();
         let mut last = None;
         for i in 0..BURST_WRITES {
@@ -287,14 +289,19 @@ impl Bench<'_> {
             }
             let seq = self.next_seq();
             let at = Instant::now();
-            last = Some((at, self.app.state_sync().set(SMALL, json!({ "seq": seq }))?));
+            let sync = self.app.state_sync();
+            let outcome = match large {
+                true => sync.patch(LARGE, json!({ "tick": seq }))?,
+                false => sync.set(SMALL, json!({ "seq": seq }))?,
+            };
+            last = Some((at, outcome));
         }
         let span = start.elapsed();
         let (last_at, outcome) = last.ok_or("no writes")?;
         let revision = outcome.revision.to_string();
-        let acks = self.await_acks(SMALL, &revision, BURST_TIMEOUT)?;
+        let acks = self.await_acks(topic, &revision, BURST_TIMEOUT)?;
         let converged = acks.iter().max().map_or(Duration::ZERO, |t| *t - last_at);
-        let fetches = fetch_counts(&self.ask(&self.receivers, "report")?, SMALL)?;
+        let fetches = fetch_counts(&self.ask(&self.receivers, "report")?, topic)?;
         Ok(Burst {
             span,
             converged,
@@ -347,7 +354,9 @@ impl Bench<'_> {
         Ok(LargeBytes {
             state: serde_json::to_vec(&*snapshot.data)?.len(),
             event: serde_json::to_vec(&event)?.len(),
-            snapshot: serde_json::to_vec(&snapshot)?.len(),
+            // What a window behind by this one change pulls: the change, or
+            // the snapshot when the history does not reach back.
+            pull: serde_json::to_vec(&sync.get_since(topic, from)?)?.len(),
             fetches_per_update: fetches.iter().sum::<u64>() as f64 / (fetches.len() * writes) as f64,
         })
     }
@@ -364,6 +373,7 @@ impl Bench<'_> {
             invoke: self.invoke_floor("invoke", INVOKES)?,
             invoke_large: self.invoke_floor("invoke-large", LARGE_INVOKES)?,
             bursts: Vec::new(),
+            large_bursts: Vec::new(),
             large_bytes: LargeBytes::default(),
             large_list_bytes: LargeBytes::default(),
         };
@@ -394,7 +404,10 @@ impl Bench<'_> {
         }
 
         for _ in 0..BURSTS {
-            figures.bursts.push(self.burst()?);
+            figures.bursts.push(self.burst(false)?);
+        }
+        for _ in 0..BURSTS {
+            figures.large_bursts.push(self.burst(true)?);
         }
 
         self.ask(&self.receivers, "reset")?;
