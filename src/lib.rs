@@ -573,14 +573,16 @@ impl Builder {
     /// its own, as soon as it is committed.
     ///
     /// With an interval, a change that comes when the topic's last message
-    /// left longer ago than that is still sent at once, so a single write is
-    /// never delayed; changes that come sooner are sent together once the
-    /// interval has passed, as one message that names the last of them, with
-    /// their joined patch (or, past the push limit, without one). The
-    /// revisions in between are then not announced on their own, on the
-    /// channels or as the broadcast event. With 4 ms, a burst of 1,000 writes
-    /// a second reaches each window as at most 250 messages, which 8 windows
-    /// keep up with where they fall behind 1,000 (see the README's benchmark).
+    /// left longer ago than that is still sent at once, so an isolated write
+    /// is not delayed; changes that come sooner wait until the interval has
+    /// passed and are sent together, as one message that names the last of
+    /// them, with their joined patch (or, past the push limit, without one).
+    /// The revisions in between are then not announced on their own, on the
+    /// channels or as the broadcast event, and a write that follows the last
+    /// message within the interval reaches windows up to the interval later.
+    /// With 4 ms, a burst of 1,000 writes a second reaches each window as at
+    /// most 250 messages, which 8 windows keep up with where they fall about
+    /// a second behind 1,000 (see the README's benchmark).
     ///
     /// # Examples
     ///
