@@ -116,6 +116,9 @@ pub(super) fn drive(app: &AppHandle, contention_only: bool) -> Result<()> {
     Ok(())
 }
 
+/// One write: when its clock started, and when each window acknowledged it.
+type Sample = (Instant, Vec<Instant>);
+
 struct Bench<'a> {
     app: &'a AppHandle,
     /// The labels of the receiving windows, which acknowledge every change.
@@ -410,24 +413,27 @@ impl Bench<'_> {
             figures.large_bursts.push(self.burst(true)?);
         }
 
-        self.ask(&self.receivers, "reset")?;
-        for i in 0..LARGE_WARM_UP + LARGE_WRITES {
-            let sample = self.large_write()?;
-            if i >= LARGE_WARM_UP {
-                figures.large.add(sample);
-            }
-        }
-        figures.large_bytes = self.bytes(LARGE, LARGE_WARM_UP + LARGE_WRITES)?;
-
-        self.ask(&self.receivers, "reset")?;
-        for i in 0..LARGE_WARM_UP + LARGE_WRITES {
-            let sample = self.large_list_write()?;
-            if i >= LARGE_WARM_UP {
-                figures.large_list.add(sample);
-            }
-        }
-        figures.large_list_bytes = self.bytes(LARGE_LIST, LARGE_WARM_UP + LARGE_WRITES)?;
+        (figures.large, figures.large_bytes) = self.large_series(LARGE, Self::large_write)?;
+        (figures.large_list, figures.large_list_bytes) = self.large_series(LARGE_LIST, Self::large_list_write)?;
         Ok(figures)
+    }
+
+    /// The latencies of `write` to the 1 MB topic `topic`, after a discarded
+    /// warm-up, and what crossed IPC per window for its last change.
+    fn large_series(
+        &mut self,
+        topic: &str,
+        write: fn(&mut Self) -> Result<Sample>,
+    ) -> Result<(Latency, LargeBytes)> {
+        self.ask(&self.receivers, "reset")?;
+        let mut latency = Latency::default();
+        for i in 0..LARGE_WARM_UP + LARGE_WRITES {
+            let sample = write(self)?;
+            if i >= LARGE_WARM_UP {
+                latency.add(sample);
+            }
+        }
+        Ok((latency, self.bytes(topic, LARGE_WARM_UP + LARGE_WRITES)?))
     }
 }
 
