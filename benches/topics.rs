@@ -49,8 +49,8 @@ fn app_with(builder: Builder, initial: Value, subscribers: usize) -> (tauri::App
 }
 
 /// `set` of the whole value with one key flipped (the diff for the history
-/// included), on the large value `set` with one array element changed, and
-/// `patch` of one key, on the topic `t` holding `value`.
+/// included), on the large value `set` and `apply_patch` of one array
+/// element changed, and `patch` of one key, on the topic `t` holding `value`.
 fn bench_writes(group: &mut BenchmarkGroup<'_, WallTime>, sync: &StateSync<MockRuntime>, value: &Value) {
     let mut flip = false;
     group.bench_function("set", |b| {
@@ -78,6 +78,17 @@ fn bench_writes(group: &mut BenchmarkGroup<'_, WallTime>, sync: &StateSync<MockR
                 |next| sync.set("t", next).unwrap(),
                 BatchSize::LargeInput,
             )
+        });
+    }
+
+    if value.get("items").is_some() {
+        let mut n = 0u64;
+        group.bench_function("apply-patch-one-element", |b| {
+            b.iter(|| {
+                n += 1;
+                let op = json!([{"op": "replace", "path": "/items/4321/done", "value": n}]);
+                sync.apply_patch("t", op).unwrap()
+            })
         });
     }
 

@@ -7,10 +7,13 @@
 //! of a `set`. This one builds a pointer only where the values differ.
 //!
 //! Only `add`, `remove` and `replace` are produced, each at the path of one
-//! touched member or element (`""` for the whole value).
+//! touched member or element (`""` for the whole value). A JSON Patch written
+//! with `apply_patch` is its own change when it has only the operations a
+//! window applies (`add`, `remove`, `replace`, `test`); this module parses it
+//! and checks, without applying it, whether it changes anything.
 
 use json_patch::{AddOperation, PatchOperation, RemoveOperation, ReplaceOperation};
-use json_patch::jsonptr::PointerBuf;
+use json_patch::jsonptr::{Pointer, PointerBuf};
 use serde_json::{Map, Value};
 
 use crate::models::JsonPatch;
@@ -155,6 +158,103 @@ pub(crate) fn whole(data: &Value, limit: usize) -> Option<JsonPatch> {
         return None;
     }
     Some(serialize(&[replace(&PointerBuf::new(), data.clone())]))
+}
+
+/// The operations of the RFC 6902 JSON Patch `patch`, or why it is not one.
+pub(crate) fn parse_edit(patch: Value) -> Result<Vec<PatchOperation>, String> {
+    if !patch.is_array() {
+        return Err("a JSON Patch must be an array of operations; use patch for a merge patch".into());
+    }
+    match serde_json::from_value::<json_patch::Patch>(patch) {
+        Ok(json_patch::Patch(ops)) => Ok(ops),
+        Err(err) => Err(format!("not an RFC 6902 JSON Patch: {err}")),
+    }
+}
+
+/// Whether windows can apply `ops` as they are: only `add`, `remove`,
+/// `replace` and `test`.
+pub(crate) fn pushable(ops: &[PatchOperation]) -> bool {
+    ops.iter().all(|op| {
+        matches!(
+            op,
+            PatchOperation::Add(_) | PatchOperation::Remove(_) | PatchOperation::Replace(_) | PatchOperation::Test(_)
+        )
+    })
+}
+
+/// Whether `ops` would put a value deeper than `limit` levels of arrays and
+/// objects: a value's depth counts from the path it is written to.
+pub(crate) fn nests_deeper(ops: &[PatchOperation], limit: usize) -> bool {
+    ops.iter().any(|op| {
+        let (path, value) = match op {
+            PatchOperation::Add(op) => (&op.path, &op.value),
+            PatchOperation::Replace(op) => (&op.path, &op.value),
+            _ => return false,
+        };
+        let above = path.count();
+        above > limit || crate::depth::exceeds(value, limit - above)
+    })
+}
+
+/// Whether the operations `ops` (`add`, `remove`, `replace`, `test`) touch
+/// places apart on `data`: no operation reads or writes where one before it
+/// wrote. What an operation writes is its path, or the whole array when it
+/// inserts into or removes from one, since that moves the elements after it.
+///
+/// Then each operation does to `data` what it would do alone, so the patch
+/// changes nothing exactly when each of them changes nothing (see
+/// [`unchanged_by`]). Operations that do meet, such as two that set a member
+/// and set it back, have to be applied to know.
+pub(crate) fn independent(data: &Value, ops: &[PatchOperation]) -> bool {
+    let mut written: Vec<&Pointer> = Vec::new();
+    for op in ops {
+        let (path, writes) = match op {
+            PatchOperation::Test(op) => (&*op.path, false),
+            PatchOperation::Replace(op) => (&*op.path, true),
+            PatchOperation::Add(op) => (&*op.path, true),
+            PatchOperation::Remove(op) => (&*op.path, true),
+            _ => return false,
+        };
+        let meets = |place: &Pointer| written.iter().any(|w| place.starts_with(w) || w.starts_with(place));
+        // An insertion or a removal writes the whole array.
+        let place = match op {
+            PatchOperation::Add(_) | PatchOperation::Remove(_) => match path.parent() {
+                Some(parent) if parent.resolve(data).is_ok_and(Value::is_array) => parent,
+                _ => path,
+            },
+            _ => path,
+        };
+        if meets(path) || meets(place) {
+            return false;
+        }
+        if writes {
+            written.push(place);
+        }
+    }
+    true
+}
+
+/// Whether applying `ops` to `data` would leave it exactly as it is, in
+/// O(patch), provided the operations are [`independent`]: true when every
+/// operation is a `test` that passes, or an `add` or `replace` that writes an
+/// object member or a value equal to what it holds. Anything else (a
+/// `remove`, an insertion into an array, a path that does not resolve)
+/// changes the data or fails, which applying finds out.
+///
+/// Each operation is checked against `data` itself, which is right because
+/// none of those before it changed what it reads.
+pub(crate) fn unchanged_by(data: &Value, ops: &[PatchOperation]) -> bool {
+    ops.iter().all(|op| match op {
+        PatchOperation::Test(op) => op.path.resolve(data).is_ok_and(|found| *found == op.value),
+        PatchOperation::Replace(op) => op.path.resolve(data).is_ok_and(|found| *found == op.value),
+        // `add` replaces an existing object member (or the whole value), but
+        // inserts into an array.
+        PatchOperation::Add(op) => {
+            let into_object = op.path.parent().is_none_or(|parent| parent.resolve(data).is_ok_and(Value::is_object));
+            into_object && op.path.resolve(data).is_ok_and(|found| *found == op.value)
+        }
+        _ => false,
+    })
 }
 
 /// `ops` as compact JSON text.

@@ -75,13 +75,14 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
-    /// A merge patch cannot be applied to the topic.
-    #[error("invalid merge patch for `{topic}`: {reason}")]
+    /// A merge patch or a JSON Patch cannot be applied to the topic.
+    #[error("invalid patch for `{topic}`: {reason}")]
     InvalidPatch {
         /// The topic patched.
         topic: String,
-        /// Why the patch cannot apply.
-        reason: &'static str,
+        /// Why the patch cannot apply: for a JSON Patch, which operation
+        /// failed and why.
+        reason: String,
     },
     /// Data written to a typed topic does not deserialize into its type.
     #[error("data for `{topic}` does not fit `{type_name}` at `{path}`: {reason}")]
@@ -280,7 +281,7 @@ impl Error {
             },
             Error::InvalidPatch {
                 topic: topic(),
-                reason: "",
+                reason: String::new(),
             },
             Error::Validation {
                 topic: topic(),

@@ -21,7 +21,7 @@ use crate::{
         ActionOutcome, CatchUp, Snapshot, Source, TopicCatchUp, TopicInfo, TopicSnapshot, WriteOutcome, RUST_SOURCE_ID,
     },
     registry::{validate_topic_name, Registry},
-    topic::{expect_type, Committed, Proposal, Schema, TopicCell, Unknown},
+    topic::{edit_failed, expect_type, Committed, InPlace, Proposal, Schema, TopicCell, Unknown},
     typed::{Topic, TopicKey},
     ActionError, Error, Result, Revision,
 };
@@ -35,6 +35,8 @@ pub(crate) enum Change {
     Replace(Value),
     /// Apply this RFC 7396 merge patch, which must be a JSON object.
     Merge(Value),
+    /// Apply this RFC 6902 JSON Patch, which must be an array of operations.
+    Edit(Value),
 }
 
 /// The shared state of every topic in the app.
@@ -378,6 +380,48 @@ impl<R: Runtime> StateSync<R> {
         self.write(topic, Change::Merge(patch), None, Source::Rust)
     }
 
+    /// Applies an RFC 6902 JSON Patch to `topic`: the operations run in
+    /// order, and either all of them apply or none does.
+    ///
+    /// This is the way to change one element of a large array, or one
+    /// member deep inside a large value, in O(change): `add`, `remove`,
+    /// `replace` and `test` operations that touch places apart (none reads
+    /// or writes where one before it wrote, an insertion or removal writing
+    /// its whole array) are applied where the data lies, and are themselves
+    /// what windows receive (see
+    /// [`Builder::push_limit`](crate::Builder::push_limit)). Any other patch
+    /// (one with `move` or `copy`, which windows are not sent, or with
+    /// operations that meet) is applied to a copy of the data and diffed,
+    /// which costs O(size). A typed topic validates the whole result against
+    /// its type, so there every patch costs O(size).
+    ///
+    /// Like every write, a patch that leaves the data equal changes nothing:
+    /// the revision stays and nothing is announced.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidPatch`] if `patch` is not an array of RFC 6902
+    /// operations, or if an operation cannot apply (a missing path, an index
+    /// out of bounds, a failed `test`): the message names the operation and
+    /// its path, and the topic is left as it was. [`Error::TooDeep`] if the
+    /// result would nest deeper than [`crate::MAX_DEPTH`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use tauri_plugin_state_sync::StateSyncExt;
+    /// # fn done<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> tauri_plugin_state_sync::Result<()> {
+    /// app.state_sync().apply_patch("todos", json!([
+    ///     { "op": "test", "path": "/items/4512/id", "value": 4512 },
+    ///     { "op": "replace", "path": "/items/4512/done", "value": true },
+    /// ]))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn apply_patch(&self, topic: &str, patch: Value) -> Result<WriteOutcome> {
+        self.write(topic, Change::Edit(patch), None, Source::Rust)
+    }
+
     /// Changes `topic` with a closure, as a compare-and-set loop.
     ///
     /// The closure runs outside every lock on a copy of the current data, and
@@ -683,7 +727,7 @@ impl<R: Runtime> StateSync<R> {
                 if !patch.is_object() {
                     return Err(Error::InvalidPatch {
                         topic: cell.name().to_owned(),
-                        reason: "a merge patch must be a JSON object; use set to replace the whole value",
+                        reason: "a merge patch must be a JSON object; use set to replace the whole value".into(),
                     });
                 }
                 // Merging keeps the result within the deeper of the data and
@@ -696,7 +740,7 @@ impl<R: Runtime> StateSync<R> {
                 self.commit(cell, expected, source, |current| {
                     let ops = delta::from_merge(&current.data, &patch);
                     if ops.is_empty() || cell.schema().is_none() {
-                        return Ok(Proposal::merge(patch.clone(), ops));
+                        return Ok(Proposal::in_place(InPlace::Merge(patch.clone()), ops));
                     }
                     let mut next = Value::clone(&current.data);
                     json_patch::merge(&mut next, &patch);
@@ -706,6 +750,36 @@ impl<R: Runtime> StateSync<R> {
                         true => Proposal::with_ops(Arc::new(data), exact, ops),
                         false => Proposal::new(Arc::new(data), exact),
                     })
+                })
+            }
+            Change::Edit(patch) => {
+                let ops = delta::parse_edit(depth::accept(patch)?).map_err(|reason| Error::InvalidPatch {
+                    topic: cell.name().to_owned(),
+                    reason,
+                })?;
+                // Windows apply only add, remove, replace and test, and an
+                // untyped topic stores the result as it is: then operations
+                // that touch places apart are the change, applied in place,
+                // and whether they change anything is known without a diff.
+                // Otherwise they apply to a copy, which is checked and diffed.
+                let direct = cell.schema().is_none() && delta::pushable(&ops);
+                if direct && delta::nests_deeper(&ops, depth::MAX_DEPTH) {
+                    return Err(Error::TooDeep { limit: depth::MAX_DEPTH });
+                }
+                let ops = Arc::new(ops);
+                self.commit(cell, expected, source, |current| {
+                    if direct && delta::independent(&current.data, &ops) {
+                        let unchanged = delta::unchanged_by(&current.data, &ops);
+                        let change = if unchanged { Vec::new() } else { Vec::clone(&ops) };
+                        return Ok(Proposal::in_place(InPlace::Edit(ops.clone()), change));
+                    }
+                    // A failure drops the copy, so no undo is needed; and
+                    // json-patch's undo of a `move` onto an ancestor of its
+                    // source panics (see tests/edits.rs).
+                    let mut next = Value::clone(&current.data);
+                    json_patch::patch_unsafe(&mut next, &ops).map_err(|err| edit_failed(cell.name(), err))?;
+                    let (data, exact) = cell.validate(depth::accept(next)?)?;
+                    Ok(Proposal::new(Arc::new(data), exact))
                 })
             }
         }

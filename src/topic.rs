@@ -216,9 +216,39 @@ pub(crate) struct Proposal {
 enum Next {
     /// Store this data.
     Data(Arc<Value>),
-    /// Merge this RFC 7396 patch into the data that was read: in place, in
-    /// O(patch), when no reader holds that data; otherwise into a copy.
+    /// Make this change to the data that was read: in place, in O(change),
+    /// when no reader holds that data; otherwise to a copy.
+    InPlace(InPlace),
+}
+
+/// A change a commit can make to the stored data where it lies.
+#[derive(Clone)]
+pub(crate) enum InPlace {
+    /// Merge this RFC 7396 patch, an object.
     Merge(Arc<Value>),
+    /// Apply these RFC 6902 operations, which may fail and then change
+    /// nothing. Only `add`, `remove`, `replace` and `test`, whose undo
+    /// json-patch does right.
+    Edit(Arc<Vec<PatchOperation>>),
+}
+
+impl InPlace {
+    /// Makes the change to `data`. A failed edit leaves `data` as it was.
+    fn apply(&self, topic: &str, data: &mut Value) -> Result<()> {
+        match self {
+            InPlace::Merge(patch) => json_patch::merge(data, patch),
+            InPlace::Edit(ops) => json_patch::patch(data, ops).map_err(|err| edit_failed(topic, err))?,
+        }
+        Ok(())
+    }
+}
+
+/// The error of a JSON Patch that did not apply to `topic`.
+pub(crate) fn edit_failed(topic: &str, err: json_patch::PatchError) -> Error {
+    Error::InvalidPatch {
+        topic: topic.to_owned(),
+        reason: format!("operation {} at `{}`: {}", err.operation, err.path, err.kind),
+    }
 }
 
 impl Proposal {
@@ -240,12 +270,12 @@ impl Proposal {
         }
     }
 
-    /// The RFC 7396 merge of `patch` into the snapshot read, whose operations
-    /// are `ops` (empty when the merge changes nothing). The data is not
-    /// copied unless some reader holds it.
-    pub(crate) fn merge(patch: Arc<Value>, ops: Vec<PatchOperation>) -> Self {
+    /// The change `change` to the snapshot read, whose operations are `ops`
+    /// (empty when it changes nothing). The data is not copied unless some
+    /// reader holds it.
+    pub(crate) fn in_place(change: InPlace, ops: Vec<PatchOperation>) -> Self {
         Proposal {
-            next: Next::Merge(patch),
+            next: Next::InPlace(change),
             exact: true,
             ops: Some(ops),
         }
@@ -282,9 +312,9 @@ struct Outbox {
 enum Refused {
     /// Another write got there first.
     Moved,
-    /// A merge found the data held by a reader, so it cannot be changed in
-    /// place: the merge patch, to apply to a copy.
-    Shared(Arc<Value>),
+    /// The data is held by a reader, so it cannot be changed in place: the
+    /// change, to make to a copy.
+    Shared(InPlace),
 }
 
 /// The state of one topic. See the module documentation for the rules.
@@ -554,17 +584,17 @@ impl TopicCell {
                 },
                 (None, Next::Data(data)) if *data == *current.data => return Ok(unchanged),
                 (None, next @ Next::Data(_)) => (None, next),
-                (None, Next::Merge(_)) => unreachable!("a merge proposal carries its operations"),
+                (None, Next::InPlace(_)) => unreachable!("an in-place proposal carries its operations"),
             };
             let Patches { kept, pushed, whole } = Patches::of(ops, limits, push_limit, &next, &current.data);
             let (mut kept, mut pushed) = (kept, pushed);
             if whole {
                 // The data is smaller than the change's patch, so a window
-                // is better sent all of it; a merge is made on a copy,
-                // which costs no more than the patch, to have it.
-                if let Next::Merge(merge) = &next {
+                // is better sent all of it; an in-place change is made on a
+                // copy, which costs no more than the patch, to have it.
+                if let Next::InPlace(change) = &next {
                     let mut data = Value::clone(&current.data);
-                    json_patch::merge(&mut data, merge);
+                    change.apply(&self.name, &mut data)?;
                     next = Next::Data(Arc::new(data));
                 }
                 if let Next::Data(data) = &next {
@@ -583,13 +613,13 @@ impl TopicCell {
                             exact,
                         })
                     }
-                    Err(Refused::Shared(merge)) => {
+                    Err(Refused::Shared(change)) => {
                         let again = self.snapshot();
                         if again.revision != base {
                             break;
                         }
                         let mut data = Value::clone(&again.data);
-                        json_patch::merge(&mut data, &merge);
+                        change.apply(&self.name, &mut data)?;
                         next = Next::Data(Arc::new(data));
                     }
                     Err(Refused::Moved) => break,
@@ -635,10 +665,15 @@ impl TopicCell {
             };
             match next {
                 Next::Data(data) => replaced = Some(std::mem::replace(&mut snapshot.data, data)),
-                Next::Merge(merge) => match Arc::get_mut(&mut snapshot.data) {
-                    Some(data) => json_patch::merge(data, &merge),
+                Next::InPlace(change) => match Arc::get_mut(&mut snapshot.data) {
+                    Some(data) => {
+                        if let Err(err) = change.apply(&self.name, data) {
+                            outcome = Err(err);
+                            return false;
+                        }
+                    }
                     None => {
-                        outcome = Ok(Err(Refused::Shared(merge)));
+                        outcome = Ok(Err(Refused::Shared(change)));
                         return false;
                     }
                 },
@@ -708,11 +743,11 @@ impl Patches {
             return none(false);
         }
         let patch = delta::serialize(&ops);
-        // A merge is measured against the data before it, which it changes
-        // by a patch's worth.
+        // An in-place change is measured against the data before it, which
+        // it changes by a patch's worth.
         let data = match next {
             Next::Data(data) => &**data,
-            Next::Merge(_) => before,
+            Next::InPlace(_) => before,
         };
         if !json_size::at_least(data, patch.len()) {
             return none(true);
@@ -809,7 +844,7 @@ mod tests {
     fn merge(cell: &TopicCell, patch: Value) -> WriteOutcome {
         let patch = Arc::new(patch);
         cell.write(None, "test", 1_024, |current| {
-            Ok(Proposal::merge(patch.clone(), delta::from_merge(&current.data, &patch)))
+            Ok(Proposal::in_place(InPlace::Merge(patch.clone()), delta::from_merge(&current.data, &patch)))
         })
         .unwrap()
     }
@@ -833,6 +868,36 @@ mod tests {
         assert_eq!(outcome.revision, Revision::new(1));
         assert_eq!((held.revision, &*held.data), (Revision::ZERO, &json!({"n": 0})));
         assert_eq!(*cell.snapshot().data, json!({"n": 1}));
+    }
+
+    fn edit(cell: &TopicCell, ops: Value) -> Result<WriteOutcome> {
+        let ops: Arc<Vec<PatchOperation>> = Arc::new(serde_json::from_value(ops).unwrap());
+        cell.write(None, "test", 1_024, |_| {
+            Ok(Proposal::in_place(InPlace::Edit(ops.clone()), Vec::clone(&ops)))
+        })
+    }
+
+    #[test]
+    fn an_edit_changes_data_that_no_reader_holds_in_place() {
+        let cell = cell(json!({"big": "x".repeat(1_000), "list": [0, 1, 2]}));
+        let before = Arc::as_ptr(&cell.snapshot().data);
+        edit(&cell, json!([{"op": "replace", "path": "/list/1", "value": 9}])).unwrap();
+        let after = cell.snapshot();
+        assert_eq!(Arc::as_ptr(&after.data), before, "the value was not copied");
+        assert_eq!((after.revision, &after.data["list"]), (Revision::new(1), &json!([0, 9, 2])));
+    }
+
+    #[test]
+    fn an_edit_that_fails_in_place_leaves_the_data_and_publishes_nothing() {
+        let data = json!({"big": "x".repeat(1_000), "list": [0, 1, 2]});
+        let cell = cell(data.clone());
+        let err = edit(&cell, json!([{"op": "remove", "path": "/list/0"}, {"op": "remove", "path": "/list/5"}]));
+        assert_eq!(err.unwrap_err().code(), "INVALID_PATCH");
+        let after = cell.snapshot();
+        assert_eq!((after.revision, &*after.data), (Revision::ZERO, &data));
+        let mut published = Vec::new();
+        cell.publish(Duration::ZERO, |batch| published.extend(batch));
+        assert!(published.is_empty());
     }
 
     #[test]

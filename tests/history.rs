@@ -472,6 +472,35 @@ enum Write {
     Patch(Value),
     /// `update` that edits an array under `doc`: insert, remove or replace at an index.
     ArrayEdit { key: String, at: usize, edit: u8, value: Value },
+    /// `apply_patch` of RFC 6902 operations under `doc`, which may fail.
+    Edit(Value),
+}
+
+/// A path under `/doc`, one or two tokens deep: keys, indices and `-`.
+fn doc_path() -> impl Strategy<Value = String> {
+    let token = prop_oneof![
+        5 => key(),
+        2 => (0..4usize).prop_map(|i| i.to_string()),
+        1 => Just("-".to_owned()),
+    ];
+    let depth = prop_oneof![2 => Just(1usize), 1 => Just(2usize)];
+    (depth, prop::collection::vec(token, 2)).prop_map(|(depth, tokens)| {
+        let tokens = &tokens[..depth];
+        let escaped: Vec<String> = tokens.iter().map(|t| t.replace('~', "~0").replace('/', "~1")).collect();
+        format!("/doc/{}", escaped.join("/"))
+    })
+}
+
+/// One RFC 6902 operation of any kind under `/doc`.
+fn operation() -> impl Strategy<Value = Value> {
+    (0..11u8, doc_path(), doc_path(), json_value()).prop_map(|(kind, path, from, value)| match kind {
+        0..=3 => json!({"op": "add", "path": path, "value": value}),
+        4 | 5 => json!({"op": "remove", "path": path}),
+        6 | 7 => json!({"op": "replace", "path": path, "value": value}),
+        8 => json!({"op": "test", "path": path, "value": value}),
+        9 => json!({"op": "move", "from": from, "path": path}),
+        _ => json!({"op": "copy", "from": from, "path": path}),
+    })
 }
 
 fn write() -> impl Strategy<Value = Write> {
@@ -480,6 +509,13 @@ fn write() -> impl Strategy<Value = Write> {
         1 => json_value().prop_map(Write::SetRoot),
         4 => json_value().prop_map(Write::Patch),
         3 => (key(), 0..6usize, 0..3u8, json_value()).prop_map(|(key, at, edit, value)| Write::ArrayEdit { key, at, edit, value }),
+        4 => (any::<bool>(), prop::collection::vec(operation(), 1..3)).prop_map(|(fresh, mut ops)| {
+            // Half start on a fresh `doc` object, so later operations find their paths.
+            if fresh {
+                ops.insert(0, json!({"op": "add", "path": "/doc", "value": {"a": [1, 2], "b": {"c": 3}}}));
+            }
+            Write::Edit(Value::from(ops))
+        }),
     ]
 }
 
@@ -492,6 +528,18 @@ fn apply_write(sync: &StateSync<MockRuntime>, write: &Write) {
         Write::Set(doc) => drop(sync.set("t", json!({"pad": pad(), "doc": doc})).unwrap()),
         Write::SetRoot(root) => drop(sync.set("t", root).unwrap()),
         Write::Patch(patch) => drop(sync.patch("t", json!({"doc": patch})).unwrap()),
+        Write::Edit(ops) => {
+            let before = sync.get("t").unwrap();
+            match sync.apply_patch("t", ops.clone()) {
+                Ok(_) => EDITS[0].fetch_add(1, Ordering::Relaxed),
+                Err(err) => {
+                    // A patch that does not apply changes nothing at all.
+                    assert_eq!(err.code(), "INVALID_PATCH", "{err}");
+                    assert_eq!(sync.get("t").unwrap(), before, "{err} left the topic changed");
+                    EDITS[1].fetch_add(1, Ordering::Relaxed)
+                }
+            };
+        }
         Write::ArrayEdit { key, at, edit, value } => drop(
             sync.update("t", |data| {
                 if !data.is_object() {
@@ -566,4 +614,9 @@ fn every_delta_from_a_kept_revision_applied_to_its_snapshot_gives_the_current_da
         .unwrap();
     let (deltas, pulls) = (DELTAS.load(Ordering::Relaxed), PULLS.load(Ordering::Relaxed));
     assert!(deltas * 4 > pulls, "most pulls are answered with deltas: {deltas} of {pulls}");
+    let (applied, refused) = (EDITS[0].load(Ordering::Relaxed), EDITS[1].load(Ordering::Relaxed));
+    assert!(applied > 10 && refused > 10, "JSON Patches applied {applied}, refused {refused}");
 }
+
+/// JSON Patches of the property that applied, and that were refused.
+static EDITS: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];

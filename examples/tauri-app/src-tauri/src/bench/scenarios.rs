@@ -322,16 +322,15 @@ impl Bench<'_> {
         Ok((start, self.await_acks(LARGE, &revision, STEP_TIMEOUT)?))
     }
 
-    /// Changes one element of the 1 MB array from Rust, with `update`: a copy
-    /// of the value and a diff, which finds the one element.
+    /// Changes one element of the 1 MB array from Rust, with `apply_patch`:
+    /// one RFC 6902 operation, applied in place.
     fn large_list_write(&mut self) -> Result<(Instant, Vec<Instant>)> {
         let seq = self.next_seq();
         self.clear_log();
         let start = Instant::now();
         let at = (seq as usize * 7_919) % LARGE_ITEMS;
-        let outcome = self.app.state_sync().update(LARGE_LIST, |value| {
-            value["list"][at]["done"] = json!(seq);
-        })?;
+        let op = json!([{ "op": "replace", "path": format!("/list/{at}/done"), "value": seq }]);
+        let outcome = self.app.state_sync().apply_patch(LARGE_LIST, op)?;
         let revision = outcome.revision.to_string();
         Ok((start, self.await_acks(LARGE_LIST, &revision, STEP_TIMEOUT)?))
     }
