@@ -298,6 +298,20 @@ describe('retry', () => {
     expect(engine.get()).toEqual({ revision: '2', data: 2 })
   })
 
+  it('without retry, stop() during the fetch clears its time-out and settles start() at once', async () => {
+    const { src, engine, errors } = setup()
+    const started = engine.start()
+    await flush()
+    expect(vi.getTimerCount()).toBe(1) // the time-out of the one attempt
+    engine.stop()
+    expect(vi.getTimerCount()).toBe(0)
+    await started
+    src.answer('1', 1) // the late answer is not applied
+    await flush()
+    expect(engine.get()).toBeUndefined()
+    expect(errors).toEqual([])
+  })
+
   it('backoff() with no options tries 4 times, 10 s each, IPC and TIMEOUT only', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0)
     const { src, engine, errors } = setup({ retry: backoff() })
