@@ -23,12 +23,21 @@ import { gzipSync } from 'node:zlib'
 import { resolve } from 'node:path'
 import { entries, external } from '../entries.mjs'
 
-// 3,650 B, over the goal of 3,000 B set by issue 10, which this branch does not
-// reach. main measured 3,070 B; deltas (issue 10) cost 579 B: the RFC 6902
-// applier (src/patch.ts, add/remove/replace/test with structural sharing and
-// "__proto__" as data) with the JSON equality its `test` needs, 476 B; the
-// engine's delta action, pushed changes and pulls since, 103 B.
-const BUDGET = 3650
+// 3,380 B, still over the goal of 3,000 B set by issue 10. main measured
+// 3,649 B. What moved out: debounce and throttle (151 B inside topic()) and
+// the retry loop with backoff and jitter are now the opt-ins `throttle()` and
+// `backoff()`, which only an app that imports them ships (the second row
+// prints topic() with both, unchecked). What stayed: without `retry` a fetch is tried
+// once, with a 10 s time-out that stop() clears, 124 B. What the 3,373 B buy,
+// each figure measured by taking the piece out of the same bundle: deltas
+// 545 B (the RFC 6902 applier with the JSON equality its `test` needs, 481 B;
+// the engine's delta action, pushed changes and pulls since, 64 B); Tauri's
+// refusals read into FORBIDDEN (naming the permission, the window and the
+// capability folder) and PLUGIN_MISSING, 322 B; `update()` with its conflict
+// retry, 183 B; the one-try time-out, 124 B; `act()`, 44 B. Taking out the
+// refusal parsing alone leaves 3,051 B: 3,000 B is not reachable without
+// dropping behaviour that is documented and tested.
+const BUDGET = 3380
 const ADAPTER_BUDGET = 600
 // 1,412 B: main measured 1,301 B, and treating "__proto__" as data (objects
 // without a prototype in the diffing, a defined key in `assign`) costs 111 B.
@@ -84,6 +93,8 @@ async function gzipSize(contents, resolveDir, adapter) {
 const rows = []
 const budgeted = await gzipSize(`export { topic } from './index'`, src)
 rows.push(['topic() (engine + Tauri transport + writes)', budgeted])
+rows.push(['topic() with the opt-ins throttle() and backoff() (an app that imports both)', await gzipSize(
+  `export { topic, throttle, backoff } from './index'`, src)])
 rows.push(['createRevisionSync + Tauri subscriber/provider', await gzipSize(
   `export { createRevisionSync, createTauriSubscriber, createTauriProvider } from './index'`, src)])
 const adapters = []

@@ -7,6 +7,7 @@
  */
 import { createEngine, type EngineOptions, type Logger, type SyncErrorContext, type SyncPhase } from './engine'
 import { StateSyncError } from './errors'
+import { throttle, type Throttling } from './throttle'
 import { isRevision, type Revision, type Snapshot } from './protocol'
 
 /**
@@ -42,14 +43,18 @@ export interface RevisionSyncErrorContext extends Omit<SyncErrorContext, 'phase'
 
 /**
  * Options of {@link createRevisionSync}: `topic`, `subscriber`, `provider`,
- * `applier`, `shouldRefresh`, `logger`, `onError`, `throttling`, plus this
- * package's `retry`, `resyncOnFocus` and `resyncIntervalMs`.
+ * `applier`, `shouldRefresh`, `logger`, `onError`, `throttling` (the
+ * `@statesync/core` object, `{ debounceMs, throttleMs, leading, trailing,
+ * maxWaitMs }`), plus this package's `retry` (as for {@link topic}: a
+ * {@link backoff}; one try by default), `resyncOnFocus` and `resyncIntervalMs`.
  *
  * @example
  * const options: RevisionSyncOptions<Settings> = { topic: 'settings', subscriber, provider, applier }
  */
-export interface RevisionSyncOptions<T> extends Omit<EngineOptions<T>, 'onError'> {
+export interface RevisionSyncOptions<T> extends Omit<EngineOptions<T>, 'onError' | 'throttling'> {
   applier: SnapshotApplier<T>
+  /** How events turn into fetches, as in `@statesync/core` (default: each fetches at once). */
+  throttling?: Throttling
   /** Called once per error; an `onError` that throws is ignored. */
   onError?: (context: RevisionSyncErrorContext) => void
 }
@@ -101,6 +106,7 @@ export function createRevisionSync<T>(options: RevisionSyncOptions<T>): Revision
   const protocol = (message: string, value: unknown) => void engine.report('protocol', new StateSyncError('PROTOCOL', message, { value }))
   const engine = createEngine<T>({
     ...options,
+    throttling: options.throttling && throttle(options.throttling),
     onError: onError && ((ctx) => onError(rename(ctx))),
     logger: logger && ({ error: (message, ctx) => logger.error(message.replace(/snapshot$/, 'getSnapshot'), rename(ctx as SyncErrorContext)) } satisfies Logger),
     // As `@statesync/core`: an event without a topic, or whose revision is not

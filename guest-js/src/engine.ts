@@ -5,7 +5,8 @@
  * pushed delta) is applied at once; one that does not, or whose delta does
  * not apply (the local state is not at its `from`), or a focus, an interval,
  * a `refresh()`, requests a fetch; fetches are coalesced (one in flight, one
- * queued) and retried, and ask for the change since the local revision. Every
+ * queued), tried as the `retry` option says (once, by default), and ask for
+ * the change since the local revision. Every
  * result, like every own-write adoption and every pushed delta, becomes an
  * {@link Action} for the one reducer, {@link Engine.dispatch}, which passes it
  * through the one gate, {@link isNewer}, before listeners see it.
@@ -16,8 +17,8 @@ import { invalid, toStateSyncError, type StateSyncError } from './errors'
 import { applyPatch } from './patch'
 import { isNewer, isRevision, mergePatch, noop } from './protocol'
 import type { CatchUp, Delta, Invalidation, JsonPatch, PushedInvalidation, Revision, Snapshot } from './protocol'
-import { retry, type RetryOptions } from './retry'
-import { limit, type Throttling } from './throttle'
+import { once, type Retry } from './retry'
+import type { Limiter } from './throttle'
 
 /**
  * Where an error happened:
@@ -86,7 +87,7 @@ export interface SnapshotProvider<T> {
  * Options of {@link createEngine}.
  *
  * @example
- * const options: EngineOptions<number> = { topic: 'counter', subscriber, provider, throttling: { debounceMs: 20 } }
+ * const options: EngineOptions<number> = { topic: 'counter', subscriber, provider, throttling: throttle({ debounceMs: 20 }) }
  */
 export interface EngineOptions<T> {
   /** The topic's name, used in error reports. */
@@ -95,8 +96,16 @@ export interface EngineOptions<T> {
   provider: SnapshotProvider<T>
   /** Return `false` to ignore an event, and the change it may carry (checked after the revision gate). */
   shouldRefresh?: (event: Invalidation) => boolean
-  throttling?: Throttling
-  retry?: RetryOptions
+  /**
+   * How events that are newer than the local state turn into fetches
+   * (default: each requests one at once), as made by {@link throttle}.
+   */
+  throttling?: Limiter
+  /**
+   * How a fetch is attempted (default: once, failing with `TIMEOUT` after
+   * 10 s), as made by {@link backoff}.
+   */
+  retry?: Retry
   /** Called once per error; an `onError` that throws is ignored. */
   onError?: (context: SyncErrorContext) => void
   /** Receives every error too; without `onError` and `logger`, errors go to `console.error`. */
@@ -246,7 +255,7 @@ export function createEngine<T>(options: EngineOptions<T>): Engine<T> {
       whole = false
       let answer: CatchUp<T>
       try {
-        answer = await retry(() => provider.getSnapshot(since), signal, options.retry)
+        answer = await (options.retry ?? once)(() => provider.getSnapshot(since), signal)
       } catch (e) {
         if (stopped) return
         throw report('snapshot', e)
@@ -271,7 +280,7 @@ export function createEngine<T>(options: EngineOptions<T>): Engine<T> {
       : (current = load().finally(() => (current = undefined)))
 
   const background = () => void request().catch(noop)
-  const trigger = limit(background, options.throttling, signal)
+  const trigger = options.throttling?.(background, signal) ?? background
   const heal = () => {
     if (globalThis.document?.visibilityState !== 'hidden') background()
   }

@@ -22,7 +22,8 @@ import type { Revision } from './protocol'
  *   rejection, or an exception thrown by a custom provider).
  * - `PROTOCOL`: the other side answered with something that breaks the
  *   protocol, such as a revision that is not a canonical string.
- * - `TIMEOUT`: one attempt took longer than `retry.timeoutMs`.
+ * - `TIMEOUT`: one attempt of a fetch took longer than its time-out (10 s, or
+ *   the `timeoutMs` of {@link backoff}).
  * - `STOPPED`: the handle was stopped before it was hydrated.
  *
  * The browser backend (`tauri-plugin-state-sync-api/browser`) adds:

@@ -53,8 +53,10 @@ export { act, command, getSnapshot, getSnapshots, listTopics, onInvalidate, subs
 export type { Transport } from './tauri'
 export { PERSISTENCE_ERROR_EVENT, flush, onPersistenceError, persistenceErrors } from './persistence'
 export type { PersistenceError } from './persistence'
-export type { RetryOptions } from './retry'
-export type { Throttling } from './throttle'
+export { backoff } from './retry'
+export type { Retry, RetryOptions } from './retry'
+export { throttle } from './throttle'
+export type { Limiter, Throttling } from './throttle'
 
 /**
  * An {@link InvalidationSubscriber} for one topic over the plugin's

@@ -1,13 +1,29 @@
 /**
- * Retries with exponential backoff, jitter and a per-attempt timeout.
+ * How a fetch is attempted: by default once, with a time-out; `backoff`, an
+ * opt-in that a bundle without it does not contain, retries with exponential
+ * backoff and jitter.
  *
  * @module
  */
 import { StateSyncError, toStateSyncError } from './errors'
 
 /**
- * How a failed fetch is retried. Only `IPC` and `TIMEOUT` failures are retried;
- * the plugin's own error codes are deterministic and fail at once.
+ * What the `retry` option of {@link topic} takes: runs `attempt` (one fetch)
+ * as often as it decides, and settles like the last attempt. When `signal`
+ * aborts (`stop()`), it rejects at once with `signal.reason`, abandoning the
+ * attempt in flight or the backoff, with every timer it set cleared.
+ * Without one, a fetch is tried once, and fails with `TIMEOUT` if it takes
+ * longer than 10 s, so that a hung call cannot hold up the one fetch in flight
+ * (the next event, focus or interval fetches again). {@link backoff} makes one.
+ *
+ * @example
+ * const settings = topic<Settings>('settings', { retry: backoff({ attempts: 6 }) })
+ */
+export type Retry = <R>(attempt: () => Promise<R>, signal: AbortSignal) => Promise<R>
+
+/**
+ * The options of {@link backoff}. Only `IPC` and `TIMEOUT` failures are
+ * retried; the plugin's own error codes are deterministic and fail at once.
  *
  * - `attempts`: tries in all, including the first (default 4).
  * - `baseDelayMs`: bound of the delay before the second try; doubles after each failure (default 100).
@@ -27,29 +43,36 @@ export interface RetryOptions {
 }
 
 /**
- * Runs `fn` until it succeeds, it fails with an error that is not retryable,
- * or the attempts are used up; rejects with a {@link StateSyncError}. When
- * `signal` aborts, it rejects at once with `signal.reason`, abandoning the
- * attempt in flight or the backoff; every timer it set is cleared by then.
+ * The default {@link Retry}: one attempt, which fails with `TIMEOUT` after 10 s.
  *
  * @example
- * const snapshot = await retry(() => invoke('plugin:state-sync|snapshot', { topic: 'a' }), new AbortController().signal, { attempts: 3 })
+ * const snapshot = await once(() => getSnapshot('settings'), new AbortController().signal)
  */
-export async function retry<R>(
-  fn: () => Promise<R>,
-  signal: AbortSignal,
-  { attempts = 4, baseDelayMs = 100, maxDelayMs = 5000, timeoutMs = 1e4 }: RetryOptions = {},
-): Promise<R> {
-  for (let i = 1; ; i++) {
-    try {
-      return await wait(signal, timeoutMs, fn())
-    } catch (e) {
-      const error = toStateSyncError(e)
-      if (i >= attempts || !/^(IPC|TIMEOUT)$/.test(error.code) || signal.aborted) throw error
-      await wait(signal, Math.min(maxDelayMs, baseDelayMs * 2 ** (i - 1)) * Math.random())
+export const once: Retry = (attempt, signal) => wait(signal, 1e4, attempt())
+
+/**
+ * A {@link Retry} that tries up to `attempts` times, with exponential backoff,
+ * full jitter and a per-attempt timeout, and rejects with a {@link StateSyncError}.
+ * `backoff()` with no options: 4 attempts, 100 ms to 5 s between them,
+ * 10 s per attempt.
+ *
+ * @example
+ * const settings = topic<Settings>('settings', { retry: backoff() })
+ * const counter = topic<number>('counter', { retry: backoff({ attempts: 6, timeoutMs: 2000 }) })
+ */
+export const backoff =
+  ({ attempts = 4, baseDelayMs = 100, maxDelayMs = 5000, timeoutMs = 1e4 }: RetryOptions = {}): Retry =>
+  async (attempt, signal) => {
+    for (let i = 1; ; i++) {
+      try {
+        return await wait(signal, timeoutMs, attempt())
+      } catch (e) {
+        const error = toStateSyncError(e)
+        if (i >= attempts || !/^(IPC|TIMEOUT)$/.test(error.code) || signal.aborted) throw error
+        await wait(signal, Math.min(maxDelayMs, baseDelayMs * 2 ** (i - 1)) * Math.random())
+      }
     }
   }
-}
 
 // Settles like `task`, or rejects with TIMEOUT after `ms`; without a task,
 // resolves after `ms`. Rejects with `signal.reason` when it aborts first.

@@ -54,7 +54,7 @@ export type ActionArgs<A extends object, K extends keyof A> = undefined extends 
  * transport provides.
  *
  * @example
- * const counter = topic<number>('counter', { throttling: { throttleMs: 50 }, resyncIntervalMs: 60_000 })
+ * const counter = topic<number>('counter', { throttling: throttle({ throttleMs: 50 }), retry: backoff(), resyncIntervalMs: 60_000 })
  */
 export interface TopicOptions<T> extends Omit<EngineOptions<T>, 'topic' | 'subscriber' | 'provider'> {
   /** Where events, snapshots and writes go (default: {@link tauri}, the plugin). */

@@ -1,6 +1,6 @@
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createRevisionSync, createTauriProvider, createTauriSubscriber } from '../src/index'
+import { backoff, createRevisionSync, createTauriProvider, createTauriSubscriber } from '../src/index'
 import type { Snapshot } from '../src/protocol'
 import { Backend } from './support/backend'
 import { deferred, flush, manual } from './support/manual'
@@ -16,7 +16,6 @@ const make = (extra: Partial<Parameters<typeof createRevisionSync<number>>[0]> =
     applier: { apply: () => {} },
     onError,
     resyncOnFocus: false,
-    retry: { attempts: 1 },
     ...extra,
   })
   return { src, onError, sync }
@@ -172,6 +171,48 @@ describe('createRevisionSync (the @statesync/core API)', () => {
       expect(onError.mock.calls.map(([c]) => c.phase)).toEqual(['getSnapshot'])
       expect(error).toHaveBeenCalledWith('state-sync: getSnapshot', expect.objectContaining({ phase: 'getSnapshot', topic: 't' }))
       sync.stop()
+    })
+
+    it("takes @statesync/core's throttling object: a debounced burst of events costs one fetch after the quiet period", async () => {
+      vi.useFakeTimers()
+      const { src, sync } = make({ throttling: { debounceMs: 100 } })
+      const started = sync.start()
+      await flush()
+      src.answer('1', 1)
+      await started
+      for (let r = 2; r <= 6; r++) {
+        src.emit(String(r))
+        await vi.advanceTimersByTimeAsync(50)
+      }
+      expect(src.fetches).toHaveLength(1)
+      await vi.advanceTimersByTimeAsync(100)
+      expect(src.fetches).toHaveLength(2)
+      sync.stop()
+    })
+
+    it('tries a failed provider once by default, and as often as backoff() says when given', async () => {
+      vi.useFakeTimers()
+      vi.spyOn(Math, 'random').mockReturnValue(0)
+      const once = make()
+      const first = once.sync.start()
+      await flush()
+      once.src.fetches[0]!.reject(new Error('offline'))
+      await expect(first).rejects.toMatchObject({ code: 'IPC' })
+      await vi.runAllTimersAsync()
+      expect(once.src.fetches).toHaveLength(1)
+      once.sync.stop()
+
+      const retried = make({ retry: backoff({ attempts: 2 }) })
+      const second = retried.sync.start()
+      await flush()
+      retried.src.fetches[0]!.reject(new Error('offline'))
+      await vi.advanceTimersByTimeAsync(0)
+      expect(retried.src.fetches).toHaveLength(2)
+      retried.src.answer('1', 1)
+      await second
+      expect(retried.sync.getLocalRevision()).toBe('1')
+      expect(retried.onError).not.toHaveBeenCalled()
+      retried.sync.stop()
     })
 
     it('start() after stop() rejects', async () => {

@@ -6,6 +6,7 @@ import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { isNewer, same } from '../src/protocol'
 import { topic } from '../src/topic'
+import { backoff } from '../src/retry'
 import { Backend } from './support/backend'
 import { network, prng } from './support/network'
 
@@ -66,7 +67,7 @@ describe('deltas property', () => {
           }
           const net = network(backend, prng(seed), { ...faults, fail: 0.05 })
           const windows = [0, 1, 2].map((w) => {
-            const handle = topic<Doc>('doc', { transport: net.transport('w' + w), onError: () => {}, resyncIntervalMs: 1000, retry: { attempts: 8 } })
+            const handle = topic<Doc>('doc', { transport: net.transport('w' + w), onError: () => {}, resyncIntervalMs: 1000, retry: backoff({ attempts: 8 }) })
             const applied: string[] = []
             const wrong: string[] = []
             handle.subscribe(({ revision, data }) => {

@@ -27,7 +27,6 @@ async function hydrated(data: Doc = { a: { x: 1 }, b: { y: 2 } }, options: Parti
     subscriber: src.subscriber,
     provider: src.provider,
     onError: (ctx) => errors.push(ctx),
-    retry: { attempts: 1 },
     resyncOnFocus: false,
     ...options,
   })

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createEngine, type EngineOptions, type SyncErrorContext } from '../src/engine'
 import { StateSyncError } from '../src/errors'
+import { backoff } from '../src/retry'
+import { throttle } from '../src/throttle'
 import type { Snapshot } from '../src/protocol'
 import { flush, manual } from './support/manual'
 import { otherWindows } from './support/tauri-refusals'
@@ -20,7 +22,6 @@ function setup(options: Partial<EngineOptions<number>> = {}) {
     subscriber: src.subscriber,
     provider: src.provider,
     onError: (ctx) => errors.push(ctx),
-    retry: { attempts: 1 },
     ...options,
   })
   const applied: Snapshot<number>[] = []
@@ -259,9 +260,86 @@ describe('own writes (hold)', () => {
 })
 
 describe('retry', () => {
+  it('without retry, a failed fetch is tried once and reported; the next event fetches again', async () => {
+    const { src, engine, errors } = setup()
+    const started = engine.start()
+    await flush()
+    src.fetches[0]!.reject('IPC down')
+    await expect(started).rejects.toMatchObject({ code: 'IPC', message: 'IPC down' })
+    await vi.runAllTimersAsync()
+    expect(src.fetches).toHaveLength(1)
+    expect(errors.map((e) => [e.phase, e.error.code])).toEqual([['snapshot', 'IPC']])
+    src.emit('2')
+    await flush()
+    expect(src.fetches).toHaveLength(2)
+    src.answer('2', 2)
+    await flush()
+    expect(engine.get()).toEqual({ revision: '2', data: 2 })
+  })
+
+  it('without retry, a fetch that hangs fails with TIMEOUT after 10 s and no longer holds up the next one', async () => {
+    const { src, engine, errors } = setup()
+    const started = engine.start()
+    started.catch(() => {})
+    await flush()
+    src.emit('2') // queued behind the hung fetch
+    await vi.advanceTimersByTimeAsync(9_999)
+    expect(src.fetches).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    await expect(started).rejects.toMatchObject({ code: 'TIMEOUT' })
+    expect(errors.map((e) => [e.phase, e.error.code])).toEqual([['snapshot', 'TIMEOUT']])
+    await flush()
+    expect(src.fetches).toHaveLength(2) // the queued fetch runs at once, not retried after a backoff
+    src.answer('2', 2)
+    await flush()
+    expect(engine.get()).toEqual({ revision: '2', data: 2 })
+    src.answer('1', 1, 0) // the late answer of the hung fetch is ignored
+    await flush()
+    expect(engine.get()).toEqual({ revision: '2', data: 2 })
+  })
+
+  it('without retry, stop() during the fetch clears its time-out and settles start() at once', async () => {
+    const { src, engine, errors } = setup()
+    const started = engine.start()
+    await flush()
+    expect(vi.getTimerCount()).toBe(1) // the time-out of the one attempt
+    engine.stop()
+    expect(vi.getTimerCount()).toBe(0)
+    await started
+    src.answer('1', 1) // the late answer is not applied
+    await flush()
+    expect(engine.get()).toBeUndefined()
+    expect(errors).toEqual([])
+  })
+
+  it('backoff() with no options tries 4 times, 10 s each, IPC and TIMEOUT only', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    const { src, engine, errors } = setup({ retry: backoff() })
+    const started = engine.start()
+    started.catch(() => {})
+    await flush()
+    src.fetches[0]!.reject('IPC down')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(src.fetches).toHaveLength(2)
+    await vi.advanceTimersByTimeAsync(9_999) // the second attempt hangs...
+    expect(src.fetches).toHaveLength(2)
+    await vi.advanceTimersByTimeAsync(1) // ...fails with TIMEOUT at 10 s...
+    await flush()
+    await vi.advanceTimersByTimeAsync(1) // ...and is retried after the backoff, 0 ms with this jitter
+    expect(src.fetches).toHaveLength(3)
+    src.fetches[2]!.reject('IPC down')
+    await vi.advanceTimersByTimeAsync(0)
+    expect(src.fetches).toHaveLength(4)
+    src.fetches[3]!.reject('IPC down')
+    await expect(started).rejects.toMatchObject({ code: 'IPC' })
+    await vi.runAllTimersAsync()
+    expect(src.fetches).toHaveLength(4)
+    expect(errors).toHaveLength(1)
+  })
+
   it('retries a failed fetch with exponential backoff and jitter', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.5)
-    const { src, engine, errors } = setup({ retry: { attempts: 4, baseDelayMs: 100, maxDelayMs: 300 } })
+    const { src, engine, errors } = setup({ retry: backoff({ attempts: 4, baseDelayMs: 100, maxDelayMs: 300 }) })
     const started = engine.start()
     await flush()
     src.fetches[0]!.reject('IPC down')
@@ -287,7 +365,7 @@ describe('retry', () => {
 
   it('gives up after the last attempt and reports the snapshot phase', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0)
-    const { src, engine, errors } = setup({ retry: { attempts: 2 } })
+    const { src, engine, errors } = setup({ retry: backoff({ attempts: 2 }) })
     const started = engine.start()
     await flush()
     src.fetches[0]!.reject('down')
@@ -299,7 +377,7 @@ describe('retry', () => {
 
   it('an attempt that hangs times out and is retried', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0)
-    const { src, engine } = setup({ retry: { attempts: 2, timeoutMs: 1000 } })
+    const { src, engine } = setup({ retry: backoff({ attempts: 2, timeoutMs: 1000 }) })
     const started = engine.start()
     await flush()
     await vi.advanceTimersByTimeAsync(999)
@@ -317,7 +395,7 @@ describe('retry', () => {
   })
 
   it('a hanging attempt fails with TIMEOUT when it was the last', async () => {
-    const { engine, errors } = setup({ retry: { attempts: 1, timeoutMs: 50 } })
+    const { engine, errors } = setup({ retry: backoff({ attempts: 1, timeoutMs: 50 }) })
     const started = engine.start()
     started.catch(() => {})
     await vi.advanceTimersByTimeAsync(50)
@@ -326,7 +404,7 @@ describe('retry', () => {
   })
 
   it("does not retry the plugin's own errors, which are deterministic", async () => {
-    const { src, engine } = setup({ retry: { attempts: 5 } })
+    const { src, engine } = setup({ retry: backoff({ attempts: 5 }) })
     const started = engine.start()
     await flush()
     src.fetches[0]!.reject({ code: 'UNKNOWN_TOPIC', message: 'unknown topic `t`', topic: 't' })
@@ -376,7 +454,7 @@ describe('stop', () => {
   })
 
   it('stop() during retry backoff ends the retries without reporting an error', async () => {
-    const { src, engine, errors } = setup({ retry: { attempts: 5 } })
+    const { src, engine, errors } = setup({ retry: backoff({ attempts: 5 }) })
     const started = engine.start()
     await flush()
     engine.stop()
@@ -391,7 +469,7 @@ describe('stop', () => {
 describe('stop clears every timer', () => {
   it('regression: stop() during a retry backoff makes no more calls', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.5)
-    const { src, engine, errors } = setup({ retry: { attempts: 5, baseDelayMs: 100 } })
+    const { src, engine, errors } = setup({ retry: backoff({ attempts: 5, baseDelayMs: 100 }) })
     const started = engine.start()
     await flush()
     src.fetches[0]!.reject('IPC down')
@@ -405,7 +483,7 @@ describe('stop clears every timer', () => {
   })
 
   it('regression: stop() clears the time-out of the fetch in flight', async () => {
-    const { src, engine, errors } = setup({ retry: { attempts: 3, timeoutMs: 1000 } })
+    const { src, engine, errors } = setup({ retry: backoff({ attempts: 3, timeoutMs: 1000 }) })
     const started = engine.start()
     await flush()
     expect(vi.getTimerCount()).toBe(1) // the time-out of the first attempt
@@ -419,7 +497,7 @@ describe('stop clears every timer', () => {
   })
 
   it('regression: stop() clears a pending debounce', async () => {
-    const { src, engine } = await hydrated({ throttling: { debounceMs: 100 } })
+    const { src, engine } = await hydrated({ throttling: throttle({ debounceMs: 100 }) })
     src.emit('2')
     expect(vi.getTimerCount()).toBe(1)
     engine.stop()
@@ -429,7 +507,7 @@ describe('stop clears every timer', () => {
   })
 
   it('stop() clears a pending throttle and the resync interval, and a write settling later arms nothing', async () => {
-    const { src, engine } = await hydrated({ throttling: { throttleMs: 100 }, resyncIntervalMs: 500 })
+    const { src, engine } = await hydrated({ throttling: throttle({ throttleMs: 100 }), resyncIntervalMs: 500 })
     src.emit('2') // leading: fetches at once, then the throttle window is open
     const write = engine.hold(() => new Promise<void>((r) => setTimeout(r, 50)))
     src.emit('3') // noted during the write
@@ -649,8 +727,39 @@ describe('healing', () => {
 })
 
 describe('throttled events', () => {
+  it('without throttling, every event newer than the state fetches at once, with no timer', async () => {
+    const { src, engine } = await hydrated()
+    for (let r = 2; r <= 4; r++) {
+      src.emit(String(r))
+      expect(vi.getTimerCount()).toBe(1) // the fetch's own time-out, nothing waiting to fire
+      await flush()
+      expect(src.fetches).toHaveLength(r)
+      src.answer(String(r), r)
+      await flush()
+    }
+    expect(engine.get()).toEqual({ revision: '4', data: 4 })
+  })
+
+  it('an opted-in throttle fetches at the first event, then at most once per period', async () => {
+    const { src, engine } = await hydrated({ throttling: throttle({ throttleMs: 100 }) })
+    const fetchedAt: number[] = []
+    const start = Date.now()
+    let backend = 1
+    src.provider.getSnapshot.mockImplementation(() => {
+      fetchedAt.push(Date.now() - start)
+      return Promise.resolve({ revision: String(backend), data: backend })
+    })
+    for (let t = 0; t < 10; t++) {
+      src.emit(String(++backend)) // an event every 30 ms, 0..270
+      await vi.advanceTimersByTimeAsync(30)
+    }
+    await vi.advanceTimersByTimeAsync(200)
+    expect(fetchedAt).toEqual([0, 100, 200, 300])
+    expect(engine.get()?.revision).toBe('11')
+  })
+
   it('a debounced burst of events costs one fetch after the quiet period', async () => {
-    const { src, engine } = await hydrated({ throttling: { debounceMs: 100 } })
+    const { src, engine } = await hydrated({ throttling: throttle({ debounceMs: 100 }) })
     for (let r = 2; r <= 10; r++) {
       src.emit(String(r))
       await vi.advanceTimersByTimeAsync(50)

@@ -116,7 +116,6 @@ async function scenario(steps: Step[], hydrate: boolean) {
     subscriber: { subscribe: async (h) => ((handler = h), () => {}) },
     provider: { getSnapshot: () => (fetches.push(deferred()), fetches.at(-1)!.promise) },
     onError: (ctx) => errors.push(ctx),
-    retry: { attempts: 1 },
     resyncOnFocus: false,
   })
   const applied: Snapshot<unknown>[] = []

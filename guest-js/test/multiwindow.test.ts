@@ -2,6 +2,7 @@
 // and dropped events and failing calls: every run converges.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { isNewer } from '../src/protocol'
+import { backoff } from '../src/retry'
 import { topic, type TopicHandle } from '../src/topic'
 import { Backend } from './support/backend'
 import { network, prng } from './support/network'
@@ -21,7 +22,7 @@ describe('simulated multi-window app', () => {
     const backend = new Backend({ board: {}, counter: 0 })
     const net = network(backend, rand, { jitterMs: 30, drop: 0.25, duplicate: 0.25, fail: 0.05 })
     const windows = Array.from({ length: 4 }, (_, w) => {
-      const options = { transport: net.transport('w' + w), onError: () => {}, resyncIntervalMs: 2000, retry: { attempts: 6 } }
+      const options = { transport: net.transport('w' + w), onError: () => {}, resyncIntervalMs: 2000, retry: backoff({ attempts: 6 }) }
       return { board: topic<Board>('board', options), counter: topic<number>('counter', options), applied: [] as string[] }
     })
     for (const w of windows) w.board.subscribe(({ revision }) => w.applied.push(revision))

@@ -3,6 +3,7 @@
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { isNewer } from '../src/protocol'
+import { backoff } from '../src/retry'
 import { topic } from '../src/topic'
 import { Backend } from './support/backend'
 import { network, prng } from './support/network'
@@ -38,7 +39,7 @@ describe('property', () => {
           const backend = new Backend({ doc: {}, counter: 0 })
           const net = network(backend, prng(seed), faults)
           const windows = [0, 1, 2].map((w) => {
-            const options = { transport: net.transport('w' + w), onError: () => {}, resyncIntervalMs: 1000, retry: { attempts: 8 } }
+            const options = { transport: net.transport('w' + w), onError: () => {}, resyncIntervalMs: 1000, retry: backoff({ attempts: 8 }) }
             const handle = { doc: topic<Doc>('doc', options), counter: topic<number>('counter', options), applied: new Map<string, string[]>() }
             handle.applied.set('doc', [])
             handle.applied.set('counter', [])

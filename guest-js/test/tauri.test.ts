@@ -218,7 +218,7 @@ describe('Tauri transport', () => {
 
   it('a missing plugin rejects with PLUGIN_MISSING, naming .plugin(...) in the builder', async () => {
     refuse = () => unregistered('state-sync')
-    const settings = api.topic('settings', { ...quiet, retry: { attempts: 3 } })
+    const settings = api.topic('settings', { ...quiet, retry: api.backoff({ attempts: 3 }) })
     await expect(settings.ready).rejects.toMatchObject({
       code: 'PLUGIN_MISSING',
       message: "add .plugin(tauri_plugin_state_sync::init()) to the app's tauri::Builder",
@@ -395,7 +395,7 @@ describe('writes', () => {
   it('regression: a snapshot fetch refused by the ACL is final: no retry', async () => {
     refuse = (c) => (c === 'snapshot' ? denied('state-sync', 'snapshot', 'viewer') : undefined)
     const onError = vi.fn()
-    const counter = api.topic<number>('counter', { onError, resyncOnFocus: false, retry: { attempts: 5, baseDelayMs: 1 } })
+    const counter = api.topic<number>('counter', { onError, resyncOnFocus: false, retry: api.backoff({ attempts: 5, baseDelayMs: 1 }) })
     await expect(counter.ready).rejects.toMatchObject({ code: 'FORBIDDEN' })
     await new Promise((r) => setTimeout(r, 30)) // longer than every backoff of 5 attempts
     expect(snapshotsFetched()).toBe(1)
@@ -419,7 +419,7 @@ describe('writes', () => {
 
   it('an update whose refresh after a conflict fails reports the update in the write phase', async () => {
     const onError = vi.fn()
-    const counter = api.topic<number>('counter', { onError, resyncOnFocus: false, retry: { attempts: 1 } })
+    const counter = api.topic<number>('counter', { onError, resyncOnFocus: false })
     await counter.ready
     backend.emit = () => {} // this window does not see the next change...
     backend.rust('counter', 5) // ...so its update's set conflicts

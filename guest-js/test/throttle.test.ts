@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { limit } from '../src/throttle'
+import { throttle, type Throttling } from '../src/throttle'
 
 beforeEach(() => {
   vi.useFakeTimers()
@@ -9,20 +9,33 @@ afterEach(() => {
 })
 
 /** Calls the limited function at each of the given times (ms) and returns when `fn` fired. */
-function run(options: Parameters<typeof limit>[1], calls: number[], until = 2000) {
+function run(options: Throttling, calls: number[], until = 2000) {
   const fired: number[] = []
   const start = Date.now()
-  const limited = limit(() => fired.push(Date.now() - start), options)
+  const limited = throttle(options)(() => void fired.push(Date.now() - start), new AbortController().signal)
   for (const t of calls) setTimeout(limited, t)
   vi.advanceTimersByTime(until)
   return fired
 }
 
-describe('limit', () => {
-  it('without a delay returns the function itself', () => {
+describe('throttle', () => {
+  it('without a delay hands back the function itself', () => {
     const fn = () => {}
-    expect(limit(fn)).toBe(fn)
-    expect(limit(fn, { leading: true })).toBe(fn)
+    const { signal } = new AbortController()
+    expect(throttle({})(fn, signal)).toBe(fn)
+    expect(throttle({ leading: true })(fn, signal)).toBe(fn)
+  })
+
+  it('drops the pending call and its timer when the signal aborts', () => {
+    const fired: number[] = []
+    const abort = new AbortController()
+    const limited = throttle({ debounceMs: 100 })(() => void fired.push(Date.now()), abort.signal)
+    limited()
+    expect(vi.getTimerCount()).toBe(1)
+    abort.abort()
+    expect(vi.getTimerCount()).toBe(0)
+    vi.advanceTimersByTime(1000)
+    expect(fired).toEqual([])
   })
 
   it('debounce fires once, on the trailing edge, after the calls have been quiet', () => {

@@ -7,6 +7,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createRevisionSync } from '../../src/compat'
 import type { SnapshotApplier } from '../../src/compat'
 import { isStateSyncError } from '../../src/errors'
+import { throttle } from '../../src/throttle'
+import type { Transport } from '../../src/tauri'
 import type { ApplierOptions, Binding, BindOptions } from '../../src/adapters/shared/bind'
 import type { TopicHandle } from '../../src/topic'
 import { manual } from '../support/manual'
@@ -316,6 +318,37 @@ export function describeAdapter(name: string, make: MakeHarness) {
         await settle(2000)
         expect(w.writes).toHaveLength(1)
         expect(h.data()).toEqual({ theme: 'dark', lang: 'fr' })
+      })
+    })
+
+    describe('topic options', () => {
+      // Bound by name, the adapter opens the topic itself with the options:
+      // counting the fetches of a burst of remote changes shows the throttle
+      // reached the core (without it, every change fetches).
+      const burst = async (throttled: boolean) => {
+        const w = world({ theme: 'light' })
+        const h = make({})
+        const inner = w.transport('main')
+        let fetches = 0
+        const transport: Transport = { ...inner, snapshot: (topic, since) => (fetches++, inner.snapshot(topic, since)) }
+        const binding = h.bind('settings', { transport, ...(throttled && { throttling: throttle({ throttleMs: 100 }) }) })
+        await settle(0)
+        for (let i = 0; i < 10; i++) {
+          w.rust({ theme: 't' + i })
+          await settle(10)
+        }
+        await settle(200)
+        expect(h.data()).toEqual({ theme: 't9' })
+        binding.stop()
+        return fetches
+      }
+
+      it('bound by name, an opted-in throttle reaches the core: a burst of remote changes costs one fetch per period', async () => {
+        expect(await burst(true)).toBe(3) // hydration, the first change at once, the rest at the end of the period
+      })
+
+      it('bound by name without throttling, every remote change fetches', async () => {
+        expect(await burst(false)).toBe(11)
       })
     })
 

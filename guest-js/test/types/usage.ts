@@ -4,7 +4,7 @@
  * is typed from the Rust type, and wrong uses fail to compile. Every
  * `@ts-expect-error` line must fail, or tsc reports the directive as unused.
  */
-import { topic, type Revision, type TopicActions, type TopicHandle } from 'tauri-plugin-state-sync-api'
+import { backoff, throttle, topic, type Revision, type TopicActions, type TopicHandle } from 'tauri-plugin-state-sync-api'
 import type { Equal } from './equal'
 import type { Counter, Profile, Theme } from './topics.gen'
 
@@ -13,7 +13,7 @@ type NoActions = Record<never, never>
 
 // Correct uses compile, with the data type looked up by name.
 const profile = topic('profile')
-const theme = topic('theme', { throttling: { throttleMs: 16 } })
+const theme = topic('theme', { throttling: throttle({ throttleMs: 16 }), retry: backoff({ attempts: 6 }) })
 const counter = topic('counter')
 const log = topic('log')
 
@@ -84,5 +84,14 @@ export async function wrongUses(): Promise<void> {
   const revision: number | undefined = profile.get()?.revision
   // @ts-expect-error a u64 field is a number, not a bigint
   const followers: bigint | undefined = profile.get()?.data.followers
+  // @ts-expect-error throttling is made by throttle(), no longer a plain options object
+  topic('theme', { throttling: { throttleMs: 16 } })
+  const debounced = { debounceMs: 50 }
+  // @ts-expect-error nor an options object held in a variable
+  topic('theme', { throttling: debounced })
+  // @ts-expect-error retry is made by backoff(), no longer a plain options object
+  topic('theme', { retry: { attempts: 6 } })
+  // @ts-expect-error backoff() takes the options, not a number of attempts
+  backoff(6)
   void [overridden, annotated, revision, followers]
 }

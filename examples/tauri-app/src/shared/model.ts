@@ -12,7 +12,7 @@
  */
 import { getCurrentWebviewWindow } from '@tauri-apps/api/webviewWindow'
 import { invoke } from '@tauri-apps/api/core'
-import { tauri, topic, isStateSyncError, type Snapshot, type TopicHandle, type Transport } from 'tauri-plugin-state-sync-api'
+import { tauri, throttle, topic, isStateSyncError, type Snapshot, type TopicHandle, type Transport } from 'tauri-plugin-state-sync-api'
 // Generated from the Rust types of src-tauri/src/main.rs; it also types topic(name) and act() below.
 import type { Settings } from './topics'
 
@@ -55,7 +55,7 @@ const transport: Transport = {
 // Rust `AddTodo`, and a misspelt action or argument does not compile.
 export const settings = topic('settings', { onError, transport })
 export const todos = topic('todos', { onError, transport })
-export const counter = topic('counter', { onError, transport, throttling: { throttleMs: 16 } })
+export const counter = topic('counter', { onError, transport, throttling: throttle({ throttleMs: 16 }) })
 
 /** Adds one, with the `increment` action: it never conflicts, whoever else is writing. */
 export async function increment(): Promise<void> {
