@@ -64,8 +64,8 @@ pub enum Broadcast {
 /// The default [`crate::Builder::push_limit`]: 8 KiB.
 pub const DEFAULT_PUSH_LIMIT: usize = 8 * 1024;
 
-/// The default [`crate::Builder::push_interval`]: zero, every change is
-/// sent on its own.
+/// The default [`crate::Builder::push_interval`]: zero, a change is sent at
+/// once unless the topic's previous message is still in the event loop.
 pub const DEFAULT_PUSH_INTERVAL: Duration = Duration::ZERO;
 
 /// The patch of a batch of consecutive changes, from the revision before
@@ -169,14 +169,16 @@ impl Delivery {
     /// if [`Broadcast`] says so.
     ///
     /// The changes are already committed when this runs, so failures are
-    /// logged and not returned: windows that miss them heal on their next resync.
-    pub(crate) fn announce<R: Runtime>(&self, app: &AppHandle<R>, topic: &str, batch: Vec<Committed>) {
+    /// logged and not returned: windows that miss them heal on their next
+    /// resync. Returns whether anything was sent to a window, which goes
+    /// through the event loop.
+    pub(crate) fn announce<R: Runtime>(&self, app: &AppHandle<R>, topic: &str, batch: Vec<Committed>) -> bool {
         let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
-            return;
+            return false;
         };
         let event = Invalidation::new(topic, last.revision, &*last.source_id);
         let from = first.revision.previous();
-        self.deliver(topic, || {
+        let mut sent = self.deliver(topic, || {
             let change = batch_patch(&batch, self.push_limit)
                 .zip(from)
                 .map(|(patch, from)| PushedChange { from, patch });
@@ -186,19 +188,21 @@ impl Delivery {
             })
         });
         if self.broadcasting() {
-            if let Err(err) = app.emit(INVALIDATION_EVENT, &event) {
-                log::warn!(
+            match app.emit(INVALIDATION_EVENT, &event) {
+                Ok(()) => sent = true,
+                Err(err) => log::warn!(
                     "state-sync: could not announce `{topic}` at revision {}: {err}",
                     event.revision
-                );
+                ),
             }
         }
+        sent
     }
 
     /// Delivers a persistence problem by the same rule as a change of the
     /// topic it names.
     pub(crate) fn announce_problem<R: Runtime>(&self, app: &AppHandle<R>, problem: &PersistenceError) {
-        self.deliver(&problem.topic, || ChannelMessage::PersistenceError(problem.clone()));
+        let _ = self.deliver(&problem.topic, || ChannelMessage::PersistenceError(problem.clone()));
         if self.broadcasting() {
             if let Err(err) = app.emit(PERSISTENCE_ERROR_EVENT, problem) {
                 log::warn!("state-sync: could not emit {PERSISTENCE_ERROR_EVENT}: {err}");
@@ -206,22 +210,31 @@ impl Delivery {
         }
     }
 
-    /// Sends `message` to every recipient of `topic`, serialized once. A
-    /// subscription whose channel fails is dropped.
-    fn deliver(&self, topic: &str, message: impl FnOnce() -> ChannelMessage) {
+    /// Sends `message` to every recipient of `topic`, serialized once, and
+    /// returns whether any send succeeded. A subscription whose channel
+    /// fails is dropped.
+    fn deliver(&self, topic: &str, message: impl FnOnce() -> ChannelMessage) -> bool {
         let recipients = self.subscribers.recipients(topic);
         if recipients.is_empty() {
-            return;
+            return false;
         }
         let json = match serde_json::to_string(&message()) {
             Ok(json) => json,
-            Err(err) => return log::warn!("state-sync: could not serialize a message for `{topic}`: {err}"),
+            Err(err) => {
+                log::warn!("state-sync: could not serialize a message for `{topic}`: {err}");
+                return false;
+            }
         };
+        let mut sent = false;
         for recipient in recipients {
-            if let Err(err) = recipient.channel.send(InvokeResponseBody::Json(json.clone())) {
-                log::warn!("state-sync: dropping a subscription of `{}` to `{topic}`: {err}", recipient.webview);
-                self.subscribers.unsubscribe(&recipient.webview, recipient.id);
+            match recipient.channel.send(InvokeResponseBody::Json(json.clone())) {
+                Ok(()) => sent = true,
+                Err(err) => {
+                    log::warn!("state-sync: dropping a subscription of `{}` to `{topic}`: {err}", recipient.webview);
+                    self.subscribers.unsubscribe(&recipient.webview, recipient.id);
+                }
             }
         }
+        sent
     }
 }

@@ -569,8 +569,12 @@ impl Builder {
     }
 
     /// The shortest time between two messages about one topic to a window.
-    /// Defaults to [`DEFAULT_PUSH_INTERVAL`], zero: every change is sent on
-    /// its own, as soon as it is committed.
+    /// Defaults to [`DEFAULT_PUSH_INTERVAL`], zero: a change is sent as soon
+    /// as it is committed, unless the topic's previous message is still on
+    /// its way through the event loop. Then it waits for that one and leaves
+    /// together with the changes that came meanwhile, so that when changes
+    /// come faster than the event loop delivers them, messages grow instead
+    /// of piling up; when it keeps up, every change is a message of its own.
     ///
     /// With an interval, a change that comes when the topic's last message
     /// left longer ago than that is still sent at once, so an isolated write
@@ -581,8 +585,9 @@ impl Builder {
     /// channels or as the broadcast event, and a write that follows the last
     /// message within the interval reaches windows up to the interval later.
     /// With 4 ms, a burst of 1,000 writes a second reaches each window as at
-    /// most 250 messages, which 8 windows keep up with where they fall about
-    /// a second behind 1,000 (see the README's benchmark).
+    /// most 250 messages. The default already adapts to the event loop, so
+    /// an interval is for changes that are worth thinning out even when the
+    /// app keeps up (see the README's benchmark).
     ///
     /// # Examples
     ///

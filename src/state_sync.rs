@@ -1,6 +1,6 @@
 //! The Rust API: [`StateSync`], reached with [`crate::StateSyncExt::state_sync`].
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
@@ -21,7 +21,7 @@ use crate::{
         ActionOutcome, CatchUp, Snapshot, Source, TopicCatchUp, TopicInfo, TopicSnapshot, WriteOutcome, RUST_SOURCE_ID,
     },
     registry::{validate_topic_name, Registry},
-    topic::{edit_failed, expect_type, Committed, InPlace, Proposal, Schema, TopicCell, Unknown},
+    topic::{edit_failed, expect_type, Committed, InPlace, Pending, Proposal, Schema, TopicCell, Unknown},
     typed::{Topic, TopicKey},
     ActionError, Error, Result, Revision,
 };
@@ -37,6 +37,24 @@ pub(crate) enum Change {
     Merge(Value),
     /// Apply this RFC 6902 JSON Patch, which must be an array of operations.
     Edit(Value),
+}
+
+/// A batch of a topic's changes on its way through the event loop. Dropping
+/// it (when the event loop runs the task that holds it, or drops the task)
+/// publishes the changes that waited for it, from the async runtime, so that
+/// a task on the main thread never delivers.
+struct Landing<R: Runtime> {
+    sync: StateSync<R>,
+    cell: Arc<TopicCell>,
+}
+
+impl<R: Runtime> Drop for Landing<R> {
+    fn drop(&mut self) {
+        if self.cell.landed() {
+            let (sync, cell) = (self.sync.clone(), self.cell.clone());
+            tauri::async_runtime::spawn(async move { sync.publish(&cell, false) });
+        }
+    }
 }
 
 /// The shared state of every topic in the app.
@@ -822,28 +840,41 @@ impl<R: Runtime> StateSync<R> {
         let delivery = &self.inner.delivery;
         let outcome = cell.write(expected, source.id(), delivery.push_limit(), propose)?;
         if outcome.changed() {
-            let wait = cell.publish(delivery.push_interval(), |batch| delivery.announce(&self.inner.app, cell.name(), batch));
-            if let Some(wait) = wait {
-                self.flush_later(cell.clone(), wait);
-            }
+            self.publish(cell, false);
         }
         Ok(outcome)
     }
 
-    /// Publishes what waits in `cell`'s outbox after `wait`, and again as
-    /// long as changes keep coming faster than the push interval.
-    fn flush_later(&self, cell: Arc<TopicCell>, wait: Duration) {
-        let sync = self.clone();
-        tauri::async_runtime::spawn(async move {
-            let mut wait = Some(wait);
-            while let Some(time) = wait {
-                tokio::time::sleep(time).await;
-                let delivery = &sync.inner.delivery;
-                wait = cell.flush(delivery.push_interval(), |batch| {
-                    delivery.announce(&sync.inner.app, cell.name(), batch)
+    /// Publishes what waits in `cell`'s outbox (after the push interval, with
+    /// `flush`), and arranges for what has to wait to leave later: after the
+    /// interval, or once the batch just sent is through the event loop.
+    fn publish(&self, cell: &Arc<TopicCell>, flush: bool) {
+        let delivery = &self.inner.delivery;
+        let deliver = |batch| delivery.announce(&self.inner.app, cell.name(), batch);
+        let pending = match flush {
+            true => cell.flush(delivery.push_interval(), deliver),
+            false => cell.publish(delivery.push_interval(), deliver),
+        };
+        match pending {
+            Pending::Nothing => {}
+            Pending::Interval(wait) => {
+                let (sync, cell) = (self.clone(), cell.clone());
+                tauri::async_runtime::spawn(async move {
+                    tokio::time::sleep(wait).await;
+                    sync.publish(&cell, true);
                 });
             }
-        });
+            Pending::EventLoop => {
+                // The event loop runs what it is sent in order, so this task
+                // runs once the batch's messages are through it. Sent or not,
+                // the landing is dropped, which publishes what waits.
+                let landing = Landing {
+                    sync: self.clone(),
+                    cell: cell.clone(),
+                };
+                let _ = self.inner.app.run_on_main_thread(move || drop(landing));
+            }
+        }
     }
 
     /// Announces a topic that was just registered, at `revision`.
@@ -853,7 +884,7 @@ impl<R: Runtime> StateSync<R> {
             source_id: RUST_SOURCE_ID.into(),
             patch: None,
         };
-        self.inner.delivery.announce(&self.inner.app, topic, vec![change]);
+        let _ = self.inner.delivery.announce(&self.inner.app, topic, vec![change]);
     }
 
     pub(crate) fn cell(&self, topic: &str) -> Result<Arc<TopicCell>> {

@@ -22,7 +22,8 @@
 //!   (its revision, writer and patch) in the cell's outbox; after the lock,
 //!   the writer [publishes](TopicCell::publish) the queue, and only one
 //!   thread at a time does, so announcements leave in revision order even
-//!   under concurrent writers.
+//!   under concurrent writers. Changes committed while the last batch is
+//!   still in the event loop wait for it and leave together.
 //! * **A patch merges in place.** A merge patch of an untyped topic touches
 //!   only the members it names: its operations are derived from the patch,
 //!   and the commit merges it into the stored value in place when no reader
@@ -296,12 +297,26 @@ pub(crate) struct Committed {
     pub(crate) patch: Option<JsonPatch>,
 }
 
+/// What a publisher leaves for its caller to arrange (see [`TopicCell::publish`]).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Pending {
+    /// Nothing waits for this caller.
+    Nothing,
+    /// Changes wait for the push interval: call [`TopicCell::flush`] after this long.
+    Interval(Duration),
+    /// The batch just delivered is on its way through the event loop, and
+    /// later changes wait for it: call [`TopicCell::landed`] once it is through.
+    EventLoop,
+}
+
 /// The changes committed and not yet published, and whether some thread is
 /// publishing them.
 #[derive(Default)]
 struct Outbox {
     queue: VecDeque<Committed>,
     publishing: bool,
+    /// Whether the last batch is still on its way through the event loop.
+    in_flight: bool,
     /// When the last batch left.
     last_sent: Option<Instant>,
     /// When a flush is due, if one is scheduled.
@@ -382,24 +397,29 @@ impl TopicCell {
     }
 
     /// Hands the committed changes not yet published to `deliver`, in
-    /// revision order, as batches, and returns when none is left or another
-    /// thread is publishing this topic (which then delivers this thread's
-    /// change too).
+    /// revision order, all that are queued as one batch, and returns when
+    /// none is left, when they have to wait (see [`Pending`]), or when
+    /// another thread is publishing this topic (which then delivers this
+    /// thread's change too).
     ///
-    /// With a zero `interval` every change is a batch of its own. Otherwise
-    /// batches leave at most one per `interval`: a change that comes when
-    /// the last batch left longer ago than that leaves at once; one that
-    /// comes sooner waits in the queue, with every change after it, until
-    /// the interval has passed. Then this returns how long to wait, and the
-    /// caller calls [`flush`](Self::flush) after that long; a `None` means
-    /// nothing is left waiting for this caller (a flush already due will
-    /// deliver it).
+    /// `deliver` returns whether it sent the batch through the event loop.
+    /// Then the changes that come after it wait until [`landed`](Self::landed)
+    /// says it is through, and leave together as the next batch: while the
+    /// event loop keeps up, every change leaves at once on its own; while it
+    /// falls behind, the batches grow, so the messages never pile up in it.
+    ///
+    /// With a nonzero `interval`, besides, batches leave at most one per
+    /// `interval`: a change that comes when the last batch left longer ago
+    /// than that leaves at once; one that comes sooner waits in the queue,
+    /// with every change after it, until the interval has passed. Then this
+    /// returns how long to wait, and the caller calls [`flush`](Self::flush)
+    /// after that long (no flush is asked for while one is already due).
     ///
     /// Only one thread at a time delivers a topic's changes, so they leave
     /// in the order the commits made them; a commit never waits for a
     /// delivery, and a `deliver` that writes to the same topic does not
     /// deadlock: its change is delivered after the current batch.
-    pub(crate) fn publish(&self, interval: Duration, mut deliver: impl FnMut(Vec<Committed>)) -> Option<Duration> {
+    pub(crate) fn publish(&self, interval: Duration, mut deliver: impl FnMut(Vec<Committed>) -> bool) -> Pending {
         /// This thread's turn to publish. Ending it by unwinding out of
         /// `deliver` frees the turn, so a panic does not stop delivery.
         struct Turn<'a>(Option<&'a TopicCell>);
@@ -414,44 +434,58 @@ impl TopicCell {
         loop {
             let batch = {
                 let mut outbox = self.outbox();
-                if turn.0.is_none() && outbox.publishing || outbox.queue.is_empty() {
-                    // Checked and released under one lock: a change queued
-                    // after this finds no publisher and publishes itself.
-                    if turn.0.take().is_some() {
+                let mine = turn.0.take().is_some();
+                // Checked and released under one lock: a change queued after
+                // this finds no publisher, or finds the batch in flight and
+                // is published when it lands.
+                if !mine && outbox.publishing || outbox.queue.is_empty() || outbox.in_flight {
+                    if mine {
                         outbox.publishing = false;
                     }
-                    return None;
+                    return Pending::Nothing;
                 }
                 let now = Instant::now();
                 let due = outbox.last_sent.map_or(now, |last| last + interval);
                 if now < due {
-                    if turn.0.take().is_some() {
+                    if mine {
                         outbox.publishing = false;
                     }
                     return match outbox.flush_due {
-                        Some(_) => None,
+                        Some(_) => Pending::Nothing,
                         None => {
                             outbox.flush_due = Some(due);
-                            Some(due - now)
+                            Pending::Interval(due - now)
                         }
                     };
                 }
                 outbox.publishing = true;
                 turn.0 = Some(self);
                 outbox.last_sent = Some(now);
-                // Without an interval every change leaves on its own.
-                let take = if interval.is_zero() { 1 } else { outbox.queue.len() };
-                outbox.queue.drain(..take).collect()
+                outbox.queue.drain(..).collect()
             };
-            deliver(batch);
+            if deliver(batch) {
+                let mut outbox = self.outbox();
+                outbox.in_flight = true;
+                outbox.publishing = false;
+                turn.0 = None;
+                return Pending::EventLoop;
+            }
         }
     }
 
     /// Publishes what waited for the interval (see [`publish`](Self::publish)),
     /// once its time has come.
-    pub(crate) fn flush(&self, interval: Duration, deliver: impl FnMut(Vec<Committed>)) -> Option<Duration> {
+    pub(crate) fn flush(&self, interval: Duration, deliver: impl FnMut(Vec<Committed>) -> bool) -> Pending {
         self.outbox().flush_due = None;
         self.publish(interval, deliver)
+    }
+
+    /// Notes that the batch in flight is through the event loop; returns
+    /// whether changes wait to be published, which the caller then does.
+    pub(crate) fn landed(&self) -> bool {
+        let mut outbox = self.outbox();
+        outbox.in_flight = false;
+        !outbox.queue.is_empty()
     }
 
     /// Applies new history limits, dropping what no longer fits.
@@ -896,7 +930,10 @@ mod tests {
         let after = cell.snapshot();
         assert_eq!((after.revision, &*after.data), (Revision::ZERO, &data));
         let mut published = Vec::new();
-        cell.publish(Duration::ZERO, |batch| published.extend(batch));
+        cell.publish(Duration::ZERO, |batch| {
+            published.extend(batch);
+            false
+        });
         assert!(published.is_empty());
     }
 
@@ -905,7 +942,10 @@ mod tests {
         let cell = cell(json!({"n": 0}));
         assert!(!merge(&cell, json!({"n": 0, "gone": null})).changed());
         let mut published = Vec::new();
-        cell.publish(Duration::ZERO, |batch| published.extend(batch));
+        cell.publish(Duration::ZERO, |batch| {
+            published.extend(batch);
+            false
+        });
         assert!(published.is_empty());
     }
 
@@ -916,7 +956,10 @@ mod tests {
         merge(&cell, json!({"n": 1}));
         merge(&cell, json!({"n": 2}));
         let mut published = Vec::new();
-        cell.publish(Duration::ZERO, |batch| published.extend(batch));
+        cell.publish(Duration::ZERO, |batch| {
+            published.extend(batch);
+            false
+        });
         let seen: Vec<_> = published
             .iter()
             .map(|c| (c.revision.get(), &*c.source_id, c.patch.as_ref().map(JsonPatch::as_str)))
@@ -930,24 +973,45 @@ mod tests {
         );
     }
 
-    /// The revisions of each batch `cell` publishes now, with `interval`.
+    /// The revisions of each batch `cell` publishes now, with `interval`,
+    /// none of them through an event loop.
     fn batches(cell: &TopicCell, interval: Duration) -> Vec<Vec<u64>> {
         let mut batches = Vec::new();
-        cell.publish(interval, |batch| batches.push(batch.iter().map(|c| c.revision.get()).collect()));
+        cell.publish(interval, |batch| {
+            batches.push(batch.iter().map(|c| c.revision.get()).collect());
+            false
+        });
         batches
     }
 
     #[test]
-    fn changes_queued_before_a_publish_leave_on_their_own_without_an_interval_and_together_with_one() {
+    fn changes_queued_before_a_publish_leave_together_once() {
         let cell = cell(json!({"n": 0}));
         merge(&cell, json!({"n": 1}));
         merge(&cell, json!({"n": 2}));
-        assert_eq!(batches(&cell, Duration::ZERO), [vec![1], vec![2]]);
+        assert_eq!(batches(&cell, Duration::ZERO), [vec![1, 2]]);
         assert_eq!(batches(&cell, Duration::ZERO), Vec::<Vec<u64>>::new(), "nothing is published twice");
-        let cell = super::tests::cell(json!({"n": 0}));
+    }
+
+    #[test]
+    fn changes_while_a_batch_is_in_the_event_loop_wait_for_it_to_land_and_leave_together() {
+        let cell = cell(json!({"n": 0}));
+        let mut sent = Vec::new();
+        let mut through_the_event_loop = |batch: Vec<Committed>| {
+            sent.push(batch.iter().map(|c| c.revision.get()).collect::<Vec<_>>());
+            true
+        };
         merge(&cell, json!({"n": 1}));
+        assert_eq!(cell.publish(Duration::ZERO, &mut through_the_event_loop), Pending::EventLoop);
         merge(&cell, json!({"n": 2}));
-        assert_eq!(batches(&cell, Duration::from_millis(1)), [vec![1, 2]]);
+        merge(&cell, json!({"n": 3}));
+        assert_eq!(cell.publish(Duration::ZERO, |_| panic!("sent while one is in flight")), Pending::Nothing);
+        assert!(cell.landed(), "changes wait");
+        assert_eq!(cell.publish(Duration::ZERO, &mut through_the_event_loop), Pending::EventLoop);
+        assert!(!cell.landed(), "nothing waits");
+        merge(&cell, json!({"n": 4}));
+        assert_eq!(cell.publish(Duration::ZERO, &mut through_the_event_loop), Pending::EventLoop, "a change after the landing leaves at once");
+        assert_eq!(sent, [vec![1], vec![2, 3], vec![4]]);
     }
 
     #[test]
@@ -960,11 +1024,12 @@ mod tests {
                 merge(&cell, json!({"n": 2}));
                 // The nested writer finds this thread publishing and leaves its change queued.
                 let nested = cell.publish(Duration::ZERO, |_| panic!("a second publisher while the first is delivering"));
-                assert_eq!(nested, None);
+                assert_eq!(nested, Pending::Nothing);
             }
-            published.extend(batch.iter().map(|c| c.revision.get()));
+            published.push(batch.iter().map(|c| c.revision.get()).collect::<Vec<_>>());
+            false
         });
-        assert_eq!(published, [1, 2]);
+        assert_eq!(published, [vec![1], vec![2]]);
     }
 
     #[test]
@@ -985,14 +1050,21 @@ mod tests {
         let interval = Duration::from_secs(3_600);
         let mut published = Vec::new();
         merge(&cell, json!({"n": 1}));
-        assert_eq!(cell.publish(interval, |batch| published.push(batch.len())), None, "the first leaves at once");
+        let first = cell.publish(interval, |batch| {
+            published.push(batch.len());
+            false
+        });
+        assert_eq!(first, Pending::Nothing, "the first leaves at once");
         merge(&cell, json!({"n": 2}));
         let wait = cell.publish(interval, |_| panic!("sent within the interval"));
-        assert!(wait.is_some_and(|wait| wait > Duration::from_secs(3_000)), "{wait:?}");
+        assert!(matches!(wait, Pending::Interval(wait) if wait > Duration::from_secs(3_000)), "{wait:?}");
         merge(&cell, json!({"n": 3}));
-        assert_eq!(cell.publish(interval, |_| panic!("sent within the interval")), None, "a flush is already due");
+        assert_eq!(cell.publish(interval, |_| panic!("sent within the interval")), Pending::Nothing, "a flush is already due");
         // The flush, once its time has come (here: with the interval all but gone).
-        cell.flush(Duration::from_nanos(1), |batch| published.push(batch.len()));
+        cell.flush(Duration::from_nanos(1), |batch| {
+            published.push(batch.len());
+            false
+        });
         assert_eq!(published, [1, 2]);
     }
 

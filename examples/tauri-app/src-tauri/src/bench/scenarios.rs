@@ -51,8 +51,8 @@ pub(super) const BURST_WRITES: u32 = 1_000;
 const BURST_SPAN: Duration = Duration::from_secs(1);
 const BURSTS: usize = 5;
 /// Writes of the 1 MB state: discarded warm-up, then measured.
-const LARGE_WARM_UP: usize = 2;
-const LARGE_WRITES: usize = 50;
+const LARGE_WARM_UP: usize = 20;
+const LARGE_WRITES: usize = 250;
 /// Items of the 1 MB state and the length of each one's text.
 const LARGE_ITEMS: usize = 10_000;
 const LARGE_ITEM_LEN: usize = 84;
