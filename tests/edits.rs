@@ -20,11 +20,17 @@ fn app() -> Harness {
     Harness::new(Builder::new().push_interval(Duration::ZERO).topic("list", list()))
 }
 
-#[test]
-fn one_element_of_a_list_is_replaced_and_pushed_as_the_operation_itself() {
+/// [`app`] with the window `main` subscribed to `list`.
+fn subscribed() -> Harness {
     let harness = app();
     let main = harness.window("main", &["state-sync:default"]);
     harness.subscribe(&main, "list").unwrap();
+    harness
+}
+
+#[test]
+fn one_element_of_a_list_is_replaced_and_pushed_as_the_operation_itself() {
+    let harness = subscribed();
     let sync = harness.app.state_sync();
 
     let ops = json!([
@@ -136,9 +142,7 @@ fn operations_that_undo_each_other_change_nothing() {
 
 #[test]
 fn operations_on_places_apart_apply_in_one_revision_and_are_pushed_as_written() {
-    let harness = app();
-    let main = harness.window("main", &["state-sync:default"]);
-    harness.subscribe(&main, "list").unwrap();
+    let harness = subscribed();
     let sync = harness.app.state_sync();
     let ops = json!([
         {"op": "replace", "path": "/items/7/done", "value": true},
@@ -154,9 +158,7 @@ fn operations_on_places_apart_apply_in_one_revision_and_are_pushed_as_written() 
 
 #[test]
 fn operations_that_meet_reach_windows_as_the_diff_of_what_they_did() {
-    let harness = app();
-    let main = harness.window("main", &["state-sync:default"]);
-    harness.subscribe(&main, "list").unwrap();
+    let harness = subscribed();
     let sync = harness.app.state_sync();
     let ops = json!([
         {"op": "replace", "path": "/items/9/done", "value": true},

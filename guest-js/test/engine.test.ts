@@ -298,20 +298,6 @@ describe('retry', () => {
     expect(engine.get()).toEqual({ revision: '2', data: 2 })
   })
 
-  it('without retry, stop() during the fetch clears its time-out and settles start() at once', async () => {
-    const { src, engine, errors } = setup()
-    const started = engine.start()
-    await flush()
-    expect(vi.getTimerCount()).toBe(1) // the time-out of the one attempt
-    engine.stop()
-    expect(vi.getTimerCount()).toBe(0)
-    await started
-    src.answer('1', 1) // the late answer is not applied
-    await flush()
-    expect(engine.get()).toBeUndefined()
-    expect(errors).toEqual([])
-  })
-
   it('backoff() with no options tries 4 times, 10 s each, IPC and TIMEOUT only', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0)
     const { src, engine, errors } = setup({ retry: backoff() })
@@ -482,11 +468,14 @@ describe('stop clears every timer', () => {
     expect(errors).toEqual([])
   })
 
-  it('regression: stop() clears the time-out of the fetch in flight', async () => {
-    const { src, engine, errors } = setup({ retry: backoff({ attempts: 3, timeoutMs: 1000 }) })
+  it.each<{ name: string; options: Partial<EngineOptions<number>> }>([
+    { name: 'without retry (one attempt)', options: {} },
+    { name: 'with backoff()', options: { retry: backoff({ attempts: 3, timeoutMs: 1000 }) } },
+  ])('regression: $name, stop() clears the time-out of the fetch in flight and settles start() at once', async ({ options }) => {
+    const { src, engine, errors } = setup(options)
     const started = engine.start()
     await flush()
-    expect(vi.getTimerCount()).toBe(1) // the time-out of the first attempt
+    expect(vi.getTimerCount()).toBe(1) // the time-out of the attempt in flight
     engine.stop()
     expect(vi.getTimerCount()).toBe(0)
     await started
