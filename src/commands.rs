@@ -21,7 +21,7 @@ use tauri::{
 
 use crate::{
     depth,
-    models::{ActionOutcome, CatchUp, Source, TopicCatchUp, TopicInfo, WriteOutcome},
+    models::{ActionOutcome, CatchUp, PatchOutcome, Source, TopicCatchUp, TopicInfo, WriteOutcome},
     persistence::PersistenceError,
     scope::{Access, TopicPattern, TopicScope},
     state_sync::Change,
@@ -316,14 +316,18 @@ pub(crate) async fn patch<R: Runtime>(
     webview: Webview<R>,
     request: Request<'_>,
     scope: Scope,
-) -> Result<WriteOutcome> {
+) -> Result<PatchOutcome> {
     let args: PatchArgs = parse(&request)?;
     permit(&writable(&webview, &scope), &args.topic, Access::Write)?;
     let sync = webview.state_sync();
     sync.check_payload(&args.patch)?;
     let expected = expected(args.expected_revision)?;
-    let result = sync.write(&args.topic, Change::Merge(args.patch), expected, source(&webview));
-    answer(&webview, &args.topic, result)
+    let written = sync
+        .cell(&args.topic)
+        .and_then(|cell| sync.write_pushed(&cell, Change::Merge(args.patch), expected, source(&webview)));
+    let patch = written.as_ref().ok().and_then(|written| written.pushed.clone());
+    let outcome = answer(&webview, &args.topic, written.map(|written| written.outcome))?;
+    Ok(PatchOutcome { outcome, patch })
 }
 
 #[command]

@@ -82,8 +82,8 @@ pub use error::{ActionError, Error, Result};
 pub use history::HistoryLimits;
 pub use invalidation::{Broadcast, DEFAULT_PUSH_INTERVAL, DEFAULT_PUSH_LIMIT};
 pub use models::{
-    ActionOutcome, CatchUp, ChannelMessage, Delta, Invalidation, JsonPatch, PushedChange, PushedInvalidation,
-    Snapshot, TopicCatchUp, TopicInfo, TopicSnapshot, WriteOutcome, INVALIDATION_EVENT, RUST_SOURCE_ID,
+    ActionOutcome, CatchUp, ChannelMessage, Delta, Invalidation, JsonPatch, PatchOutcome, PushedChange,
+    PushedInvalidation, Snapshot, TopicCatchUp, TopicInfo, TopicSnapshot, WriteOutcome, INVALIDATION_EVENT, RUST_SOURCE_ID,
 };
 pub use persistence::{Persistence, PersistenceError, ProblemKind, PERSISTENCE_ERROR_EVENT};
 pub use registry::{validate_topic_name, MAX_TOPIC_LEN};

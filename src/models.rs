@@ -275,6 +275,28 @@ pub struct ActionOutcome {
     pub data: Option<Arc<Value>>,
 }
 
+/// What a `patch` from a window did: the usual [`WriteOutcome`], plus the
+/// change as windows are sent it.
+///
+/// Serialized as `{ "revision", "previousRevision", "exact", "patch" }`.
+/// `patch` is exactly what the change's channel message carries: applying it
+/// to the data at `previous_revision` yields the data at `revision`. So the
+/// writing window, at `previous_revision`, applies it as it would the pushed
+/// change, and needs neither a fetch nor a merge of its own. It is left out
+/// when the message carries none (a change past the push limit, or a write
+/// that changed nothing); the window then fetches.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Clone, Debug, Serialize)]
+pub struct PatchOutcome {
+    /// The revisions before and after, as for every write.
+    #[serde(flatten)]
+    pub outcome: WriteOutcome,
+    /// The change's RFC 6902 patch, as pushed to windows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub patch: Option<JsonPatch>,
+}
+
 /// Who makes a change, as reported in [`Invalidation::source_id`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Source {

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use json_patch::PatchOperation;
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 use tauri::{AppHandle, Manager, Runtime};
@@ -21,7 +22,7 @@ use crate::{
         ActionOutcome, CatchUp, Snapshot, Source, TopicCatchUp, TopicInfo, TopicSnapshot, WriteOutcome, RUST_SOURCE_ID,
     },
     registry::{validate_topic_name, Registry},
-    topic::{edit_failed, expect_type, Committed, InPlace, Pending, Proposal, Schema, TopicCell, Unknown},
+    topic::{edit_failed, expect_type, Committed, InPlace, Pending, Proposal, Schema, TopicCell, Unknown, Written},
     typed::{Topic, TopicKey},
     ActionError, Error, Result, Revision,
 };
@@ -734,11 +735,24 @@ impl<R: Runtime> StateSync<R> {
         expected: Option<Revision>,
         source: Source,
     ) -> Result<WriteOutcome> {
+        self.write_pushed(cell, change, expected, source)
+            .map(|written| written.outcome)
+    }
+
+    /// [`write_to`](Self::write_to), also returning the patch the change is
+    /// pushed with: what a window's `patch` is answered with.
+    pub(crate) fn write_pushed(
+        &self,
+        cell: &Arc<TopicCell>,
+        change: Change,
+        expected: Option<Revision>,
+        source: Source,
+    ) -> Result<Written> {
         match change {
             Change::Replace(data) => {
                 let (data, exact) = cell.validate(depth::accept(data)?)?;
                 let data = Arc::new(data);
-                self.commit(cell, expected, source, |_| Ok(Proposal::new(data.clone(), exact)))
+                self.commit_written(cell, expected, source, |_| Ok(Proposal::new(data.clone(), exact)))
             }
             Change::Merge(patch) => {
                 let patch = depth::accept(patch)?;
@@ -755,7 +769,7 @@ impl<R: Runtime> StateSync<R> {
                 // untyped topic then merges in place; a typed one validates
                 // the whole result against its type.
                 let patch = Arc::new(patch);
-                self.commit(cell, expected, source, |current| {
+                self.commit_written(cell, expected, source, |current| {
                     let ops = delta::from_merge(&current.data, &patch);
                     if ops.is_empty() || cell.schema().is_none() {
                         return Ok(Proposal::in_place(InPlace::Merge(patch.clone()), ops));
@@ -785,10 +799,15 @@ impl<R: Runtime> StateSync<R> {
                     return Err(Error::TooDeep { limit: depth::MAX_DEPTH });
                 }
                 let ops = Arc::new(ops);
-                self.commit(cell, expected, source, |current| {
+                self.commit_written(cell, expected, source, |current| {
                     if direct && delta::independent(&current.data, &ops) {
-                        let unchanged = delta::unchanged_by(&current.data, &ops);
-                        let change = if unchanged { Vec::new() } else { Vec::clone(&ops) };
+                        // The change is the operations as written, without
+                        // their `test`s: checked here, they change nothing,
+                        // and a window at the revision before holds the same data.
+                        let change = match delta::unchanged_by(&current.data, &ops) {
+                            true => Vec::new(),
+                            false => ops.iter().filter(|op| !matches!(op, PatchOperation::Test(_))).cloned().collect(),
+                        };
                         return Ok(Proposal::in_place(InPlace::Edit(ops.clone()), change));
                     }
                     // A failure drops the copy, so no undo is needed; and
@@ -837,12 +856,24 @@ impl<R: Runtime> StateSync<R> {
         source: Source,
         propose: impl FnMut(&Snapshot) -> Result<Proposal>,
     ) -> Result<WriteOutcome> {
+        self.commit_written(cell, expected, source, propose)
+            .map(|written| written.outcome)
+    }
+
+    /// [`commit`](Self::commit), also returning the patch the change is pushed with.
+    fn commit_written(
+        &self,
+        cell: &Arc<TopicCell>,
+        expected: Option<Revision>,
+        source: Source,
+        propose: impl FnMut(&Snapshot) -> Result<Proposal>,
+    ) -> Result<Written> {
         let delivery = &self.inner.delivery;
-        let outcome = cell.write(expected, source.id(), delivery.push_limit(), propose)?;
-        if outcome.changed() {
+        let written = cell.write(expected, source.id(), delivery.push_limit(), propose)?;
+        if written.outcome.changed() {
             self.publish(cell, false);
         }
-        Ok(outcome)
+        Ok(written)
     }
 
     /// Publishes what waits in `cell`'s outbox (after the push interval, with

@@ -297,6 +297,14 @@ pub(crate) struct Committed {
     pub(crate) patch: Option<JsonPatch>,
 }
 
+/// What [`TopicCell::write`] did: its outcome, and the patch its change is
+/// pushed with (`None` when nothing changed or the change is pushed without one).
+#[derive(Debug)]
+pub(crate) struct Written {
+    pub(crate) outcome: WriteOutcome,
+    pub(crate) pushed: Option<JsonPatch>,
+}
+
 /// What a publisher leaves for its caller to arrange (see [`TopicCell::publish`]).
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Pending {
@@ -590,7 +598,7 @@ impl TopicCell {
         source_id: &str,
         push_limit: usize,
         mut propose: impl FnMut(&Snapshot) -> Result<Proposal>,
-    ) -> Result<WriteOutcome> {
+    ) -> Result<Written> {
         loop {
             let current = self.snapshot();
             if let Some(expected) = expected {
@@ -600,10 +608,13 @@ impl TopicCell {
             }
             let Proposal { next, exact, ops } = propose(&current)?;
             let base = current.revision;
-            let unchanged = WriteOutcome {
-                revision: base,
-                previous_revision: base,
-                exact,
+            let unchanged = Written {
+                outcome: WriteOutcome {
+                    revision: base,
+                    previous_revision: base,
+                    exact,
+                },
+                pushed: None,
             };
             let limits = self.history().limits();
             // The operations, when the history may keep them: a diff that
@@ -638,13 +649,17 @@ impl TopicCell {
             // Nothing of this write holds the data read any more, so a merge
             // may change it in place.
             drop(current);
+            let echo = pushed.clone();
             loop {
                 match self.commit(base, next, (&mut kept, &mut pushed), source_id)? {
                     Ok(revision) => {
-                        return Ok(WriteOutcome {
-                            revision,
-                            previous_revision: base,
-                            exact,
+                        return Ok(Written {
+                            outcome: WriteOutcome {
+                                revision,
+                                previous_revision: base,
+                                exact,
+                            },
+                            pushed: echo,
                         })
                     }
                     Err(Refused::Shared(change)) => {
@@ -808,6 +823,7 @@ mod tests {
     fn replace(cell: &TopicCell, expected: Option<Revision>, data: Value) -> Result<WriteOutcome> {
         let data = Arc::new(data);
         cell.write(expected, "test", 0, |_| Ok(Proposal::new(data.clone(), true)))
+            .map(|written| written.outcome)
     }
 
     #[test]
@@ -868,7 +884,8 @@ mod tests {
                 let n = snapshot.data.as_i64().unwrap();
                 Ok(Proposal::new(Arc::new(json!(n + 1)), true))
             })
-            .unwrap();
+            .unwrap()
+            .outcome;
         assert_eq!(calls, 2);
         assert_eq!(*cell.snapshot().data, json!(11));
         assert_eq!(outcome.previous_revision, Revision::new(1));
@@ -881,6 +898,7 @@ mod tests {
             Ok(Proposal::in_place(InPlace::Merge(patch.clone()), delta::from_merge(&current.data, &patch)))
         })
         .unwrap()
+        .outcome
     }
 
     #[test]
@@ -909,6 +927,7 @@ mod tests {
         cell.write(None, "test", 1_024, |_| {
             Ok(Proposal::in_place(InPlace::Edit(ops.clone()), Vec::clone(&ops)))
         })
+        .map(|written| written.outcome)
     }
 
     #[test]

@@ -87,7 +87,7 @@ use ts_rs::{Config, TypeVisitor, TS};
 
 use crate::{
     topic::expect_type, validate_topic_name, ActionOutcome, Builder, CatchUp, Delta, Error, Invalidation, JsonPatch,
-    PersistenceError, Result, Revision, Snapshot, TopicCatchUp, TopicInfo, TopicSnapshot, WriteOutcome,
+    PatchOutcome, PersistenceError, Result, Revision, Snapshot, TopicCatchUp, TopicInfo, TopicSnapshot, WriteOutcome,
     INVALIDATION_EVENT, PERSISTENCE_ERROR_EVENT, RUST_SOURCE_ID,
 };
 
@@ -382,6 +382,7 @@ pub fn wire_types() -> String {
         TypeRef::of::<Delta>(),
         TypeRef::of::<Invalidation>(),
         TypeRef::of::<JsonPatch>(),
+        TypeRef::of::<PatchOutcome>(),
         TypeRef::of::<PersistenceError>(),
         TypeRef::of::<Revision>(),
         TypeRef::of::<Snapshot>(),

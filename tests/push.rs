@@ -289,3 +289,31 @@ fn concurrent_writers_race_to_publish_and_the_window_hears_every_change_in_revis
     assert_eq!(at, 1_000);
     assert_eq!(data, json!({"w0": 249, "w1": 249, "w2": 249, "w3": 249}));
 }
+
+#[test]
+fn a_window_s_patch_is_answered_with_the_patch_its_change_is_pushed_with() {
+    let harness = Harness::new(
+        unbatched()
+            .topic("doc", json!({"text": "", "n": 0, "rest": "r".repeat(2_000)}))
+            .push_limit(64),
+    );
+    let main = harness.window("main", &["state-sync:default"]);
+    harness.subscribe(&main, "doc").unwrap();
+
+    let small = harness.invoke(&main, "patch", json!({"topic": "doc", "patch": {"n": 1}})).unwrap();
+    assert_eq!(
+        small,
+        json!({"revision": "1", "previousRevision": "0", "exact": true,
+               "patch": [{"op": "replace", "path": "/n", "value": 1}]})
+    );
+    assert_eq!(small["patch"], harness.received("main")[0]["patch"], "what the channel carries");
+
+    // Past the push limit, the message carries no patch, and neither does the answer.
+    let large = harness.invoke(&main, "patch", json!({"topic": "doc", "patch": {"text": "x".repeat(100)}})).unwrap();
+    assert_eq!(large, json!({"revision": "2", "previousRevision": "1", "exact": true}));
+    // Nor does a patch that changes nothing, or a set.
+    let none = harness.invoke(&main, "patch", json!({"topic": "doc", "patch": {"n": 1}})).unwrap();
+    assert_eq!(none, json!({"revision": "2", "previousRevision": "2", "exact": true}));
+    let set = harness.invoke(&main, "set", json!({"topic": "doc", "data": {"n": 2}})).unwrap();
+    assert_eq!(set, json!({"revision": "3", "previousRevision": "2", "exact": true}));
+}

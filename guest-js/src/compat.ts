@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { createEngine, type EngineOptions, type Logger, type SyncErrorContext, type SyncPhase } from './engine'
+import { createEngine, type EngineOptions, type SyncErrorContext, type SyncPhase } from './engine'
 import { StateSyncError } from './errors'
 import { throttle, type Throttling } from './throttle'
-import { isRevision, type Revision, type Snapshot } from './protocol'
+import { isNewer, isRevision, type Invalidation, type Revision, type Snapshot } from './protocol'
 
 /**
  * Applies a snapshot to the app's own state (`@statesync/core`'s `SnapshotApplier`).
@@ -19,6 +19,16 @@ import { isRevision, type Revision, type Snapshot } from './protocol'
  */
 export interface SnapshotApplier<T> {
   apply(snapshot: Snapshot<T>): void | Promise<void>
+}
+
+/**
+ * A pluggable logger (`@statesync/core`'s `logger` option); `console` fits.
+ *
+ * @example
+ * const logger: Logger = { error: (message, ctx) => myLog.error(message, ctx) }
+ */
+export interface Logger {
+  error(message: string, context?: unknown): void
 }
 
 /**
@@ -55,8 +65,12 @@ export interface RevisionSyncOptions<T> extends Omit<EngineOptions<T>, 'onError'
   applier: SnapshotApplier<T>
   /** How events turn into fetches, as in `@statesync/core` (default: each fetches at once). */
   throttling?: Throttling
+  /** Return `false` to ignore an event (asked only of events newer than the local state). */
+  shouldRefresh?: (event: Invalidation) => boolean
   /** Called once per error; an `onError` that throws is ignored. */
   onError?: (context: RevisionSyncErrorContext) => void
+  /** Receives every error too; without `onError` and `logger`, errors go to `console.error`. */
+  logger?: Logger
 }
 
 /**
@@ -95,7 +109,7 @@ export interface RevisionSyncHandle {
  * await sync.start()
  */
 export function createRevisionSync<T>(options: RevisionSyncOptions<T>): RevisionSyncHandle {
-  const { topic, onError, subscriber } = options
+  const { topic, onError, subscriber, shouldRefresh } = options
   if (typeof topic !== 'string' || !topic.trim())
     throw new StateSyncError('INVALID_TOPIC', 'topic must be a non-empty string', { topic: String(topic) })
   const rename = (ctx: SyncErrorContext): RevisionSyncErrorContext => ({
@@ -107,19 +121,35 @@ export function createRevisionSync<T>(options: RevisionSyncOptions<T>): Revision
   const engine = createEngine<T>({
     ...options,
     throttling: options.throttling && throttle(options.throttling),
-    onError: onError && ((ctx) => onError(rename(ctx))),
-    logger: logger && ({ error: (message, ctx) => logger.error(message.replace(/snapshot$/, 'getSnapshot'), rename(ctx as SyncErrorContext)) } satisfies Logger),
+    // Both hear of every error, with `@statesync/core`'s phase names; the
+    // engine ignores what throws, and the logger hears even then.
+    onError: (ctx) => {
+      const context = rename(ctx)
+      try {
+        onError?.(context)
+      } finally {
+        logger?.error('state-sync: ' + context.phase, context)
+      }
+    },
     // As `@statesync/core`: an event without a topic, or whose revision is not
     // a string, is a protocol error; an event of another topic is ignored;
     // fields beyond `topic`, `revision` and `sourceId` (a pushed change's
-    // `from` and `patch`) are ignored, so every event is a plain invalidation.
+    // `from` and `patch`) are ignored, so every event is a plain invalidation;
+    // `shouldRefresh` is asked only of an event newer than the local state.
     subscriber: {
       subscribe: (handler) =>
         subscriber.subscribe((event) => {
           const { topic: t, revision, sourceId } = (event ?? {}) as Partial<typeof event>
           if (typeof t !== 'string' || !t.trim()) return protocol('Empty topic in invalidation event', event)
           if (!isRevision(revision)) return protocol(`Non-canonical revision in invalidation event: "${String(revision)}"`, revision)
-          if (t === topic) handler({ topic: t, revision, sourceId: sourceId! })
+          if (t !== topic || !isNewer(revision, engine.get()?.revision)) return
+          const plain = { topic: t, revision, sourceId: sourceId! }
+          try {
+            if (shouldRefresh && !shouldRefresh(plain)) return
+          } catch (e) {
+            return void engine.report('apply', e) // a throwing shouldRefresh must not break the listener
+          }
+          handler(plain)
         }),
     },
   })

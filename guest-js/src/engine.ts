@@ -15,8 +15,8 @@
  */
 import { invalid, toStateSyncError, type StateSyncError } from './errors'
 import { applyPatch } from './patch'
-import { isNewer, isRevision, mergePatch, noop } from './protocol'
-import type { CatchUp, Delta, Invalidation, JsonPatch, PushedInvalidation, Revision, Snapshot } from './protocol'
+import { isNewer, isRevision, noop } from './protocol'
+import type { CatchUp, Delta, JsonPatch, PushedInvalidation, Revision, Snapshot } from './protocol'
 import { once, type Retry } from './retry'
 import type { Limiter } from './throttle'
 
@@ -45,16 +45,6 @@ export interface SyncErrorContext {
   phase: SyncPhase
   topic: string
   error: StateSyncError
-}
-
-/**
- * A pluggable logger; `console` fits.
- *
- * @example
- * const logger: Logger = { error: (message, ctx) => myLog.error(message, ctx) }
- */
-export interface Logger {
-  error(message: string, context?: unknown): void
 }
 
 /**
@@ -94,8 +84,6 @@ export interface EngineOptions<T> {
   topic: string
   subscriber: InvalidationSubscriber
   provider: SnapshotProvider<T>
-  /** Return `false` to ignore an event, and the change it may carry (checked after the revision gate). */
-  shouldRefresh?: (event: Invalidation) => boolean
   /**
    * How events that are newer than the local state turn into fetches
    * (default: each requests one at once), as made by {@link throttle}.
@@ -106,10 +94,11 @@ export interface EngineOptions<T> {
    * 10 s), as made by {@link backoff}.
    */
   retry?: Retry
-  /** Called once per error; an `onError` that throws is ignored. */
+  /**
+   * Called once per error; an `onError` that throws is ignored. Without it,
+   * errors go to `console.error` as `"state-sync: <phase>"` with the context.
+   */
   onError?: (context: SyncErrorContext) => void
-  /** Receives every error too; without `onError` and `logger`, errors go to `console.error`. */
-  logger?: Logger
   /** Refetch when the window regains focus or becomes visible (default `true`). */
   resyncOnFocus?: boolean
   /** Also refetch on this interval, in ms (default: off). */
@@ -118,26 +107,23 @@ export interface EngineOptions<T> {
 
 /**
  * A state change for the reducer, whatever its origin:
- * - `snapshot`: the full data at `revision` (a pulled snapshot, or the data
- *   of a conflict or an action's outcome);
- * - `change`: the result of an own write from `from` to `revision`, either a
- *   full `set` value or a merge `patch`;
+ * - `snapshot`: the full data at `revision` (a pulled snapshot, the data of
+ *   a conflict or an action's outcome, or the value of an own exact `set`);
  * - `delta`: an RFC 6902 JSON Patch from `from` to `revision` (pushed on the
- *   channel, or pulled since the local revision). If it does not apply (an
- *   unsupported op, a missing path, a failed `test`), the state stays exactly
- *   as it was, the failure is reported in the `protocol` phase, and a full
- *   snapshot is fetched.
+ *   channel, pulled since the local revision, or carried by the outcome of
+ *   an own `patch`). If it does not apply (an unsupported op, a missing
+ *   path), the state stays exactly as it was, the failure is reported in the
+ *   `protocol` phase, and a full snapshot is fetched.
  *
- * `change` and `delta` apply only when the local state is exactly at `from`.
+ * A `delta` applies only when the local state is exactly at `from`.
  * Every action reaches listeners only through the gate {@link isNewer}.
  *
  * @example
- * engine.dispatch({ type: 'change', from: '3', revision: '4', kind: 'patch', value: { theme: 'dark' } })
+ * engine.dispatch({ type: 'snapshot', revision: '4', data: { theme: 'dark' } })
  * engine.dispatch({ type: 'delta', from: '4', revision: '5', patch: [{ op: 'remove', path: '/theme' }] })
  */
 export type Action<T> =
   | { type: 'snapshot'; revision: Revision; data: T }
-  | { type: 'change'; from: Revision; revision: Revision; kind: 'set' | 'patch'; value: unknown }
   | { type: 'delta'; from: Revision; revision: Revision; patch: JsonPatch }
 
 /**
@@ -195,7 +181,7 @@ export interface Engine<T> {
  * await engine.start()
  */
 export function createEngine<T>(options: EngineOptions<T>): Engine<T> {
-  const { topic, subscriber, provider, onError, logger, shouldRefresh, resyncIntervalMs } = options
+  const { topic, subscriber, provider, onError, resyncIntervalMs } = options
   const listeners = new Set<(state: Snapshot<T>) => void>()
   let state: Snapshot<T> | undefined
   let wanted: Revision | undefined // the newest revision an event announced
@@ -214,10 +200,9 @@ export function createEngine<T>(options: EngineOptions<T>): Engine<T> {
     const error = toStateSyncError(e)
     const context = { phase, topic, error }
     try {
-      onError?.(context)
-      ;(logger ?? (onError ? undefined : console))?.error('state-sync: ' + phase, context)
+      onError ? onError(context) : console.error('state-sync: ' + phase, context)
     } catch {
-      // an onError or logger that throws must not break the engine
+      // an onError that throws must not break the engine
     }
     return error
   }
@@ -227,8 +212,6 @@ export function createEngine<T>(options: EngineOptions<T>): Engine<T> {
     let data: T
     if (action.type === 'snapshot') data = action.data
     else if (!state || state.revision !== action.from) return false // also before hydration, whatever `from` is
-    else if (action.type === 'change')
-      data = action.kind === 'set' ? (action.value as T) : mergePatch(state.data, action.value)
     else
       try {
         data = applyPatch(state.data, action.patch)
@@ -292,11 +275,6 @@ export function createEngine<T>(options: EngineOptions<T>): Engine<T> {
     if (stopped) return
     if (!isRevision(revision)) return void report('protocol', invalid(revision))
     if (!isNewer(revision, state?.revision)) return
-    try {
-      if (event && shouldRefresh && !shouldRefresh(event)) return
-    } catch (e) {
-      return void report('apply', e) // a throwing shouldRefresh must not break the shared listener
-    }
     if (event?.patch && dispatch({ ...event, type: 'delta' })) return
     if (isNewer(revision, wanted)) wanted = revision
     if (!holds) trigger()
@@ -314,18 +292,17 @@ export function createEngine<T>(options: EngineOptions<T>): Engine<T> {
 
   const start = async () => {
     try {
-      unsubscribe = await subscriber.subscribe((event) =>
-        typeof event?.topic == 'string' && event.topic
-          ? invalidate(event.revision, event)
-          : void report('protocol', invalid(event, 'event without topic')),
-      )
+      // The subscriber is the topic's: of an event, only its revision (and the
+      // change it may carry) matters, and an event without one is reported.
+      unsubscribe = await subscriber.subscribe((event) => invalidate(event?.revision, event))
     } catch (e) {
       throw report('subscribe', e)
     }
     if (stopped) return unsubscribe()
-    if (options.resyncOnFocus !== false && typeof window !== 'undefined') {
-      window.addEventListener('focus', heal, { signal })
-      document.addEventListener('visibilitychange', heal, { signal })
+    if (options.resyncOnFocus !== false) {
+      // Where there is a window (not in a worker or Node).
+      globalThis.window?.addEventListener('focus', heal, { signal })
+      globalThis.document?.addEventListener('visibilitychange', heal, { signal })
     }
     if (resyncIntervalMs) interval = setInterval(heal, resyncIntervalMs)
     await request()

@@ -166,7 +166,7 @@ const text = (value: unknown): string => {
 //   permission of the plugin, so its crate is not in the build).
 const fromTauri = (cause: string): StateSyncError => {
   if (/(plugin state-sync|Plugin) not found/.test(cause))
-    return new StateSyncError('PLUGIN_MISSING', "add .plugin(tauri_plugin_state_sync::init()) to the app's tauri::Builder", { cause })
+    return new StateSyncError('PLUGIN_MISSING', 'add .plugin(tauri_plugin_state_sync::init()) to tauri::Builder', { cause })
   const [, plugin, name, denied] =
     /([\w-]+)[.|](\w+) (?:not allowed|explicitly denied.*permission: (deny-\S+))/s.exec(cause) ?? []
   if (!name) return new StateSyncError('IPC', cause)

@@ -21,13 +21,12 @@ export type {
   Engine,
   EngineOptions,
   InvalidationSubscriber,
-  Logger,
   SnapshotProvider,
   SyncErrorContext,
   SyncPhase,
 } from './engine'
 export { createRevisionSync } from './compat'
-export type { RevisionSyncHandle, RevisionSyncOptions, SnapshotApplier } from './compat'
+export type { Logger, RevisionSyncHandle, RevisionSyncOptions, SnapshotApplier } from './compat'
 export { StateSyncError, isStateSyncError, toStateSyncError } from './errors'
 export type { ErrorDetails, StateSyncErrorCode } from './errors'
 export { INVALIDATION_EVENT, RUST_SOURCE_ID, isNewer, isRevision, mergePatch } from './protocol'
@@ -42,6 +41,7 @@ export type {
   JsonPatch,
   MergePatch,
   PatchOperation,
+  PatchOutcome,
   Revision,
   Snapshot,
   TopicCatchUp,

@@ -162,6 +162,21 @@ export interface WriteOutcome {
 }
 
 /**
+ * What a `patch` did: the {@link WriteOutcome}, plus `patch`, the change's
+ * RFC 6902 patch from `previousRevision` to `revision` exactly as windows are
+ * sent it (left out when that message carries none: a change past the push
+ * limit, or nothing changed). The writing window applies it as it would the
+ * pushed change. See "The write outcome" in `docs/protocol.md`.
+ *
+ * @example
+ * const o: PatchOutcome = { revision: '4', previousRevision: '3', exact: true, patch: [{ op: 'replace', path: '/theme', value: 'dark' }] }
+ */
+export interface PatchOutcome extends WriteOutcome {
+  /** The change from `previousRevision` to `revision`. */
+  patch?: JsonPatch
+}
+
+/**
  * What an action did: the {@link WriteOutcome}, plus the topic's data at
  * `revision` (left out when the window may not read the topic). See
  * "Actions" in `docs/protocol.md`.

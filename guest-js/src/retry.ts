@@ -48,7 +48,11 @@ export interface RetryOptions {
  * @example
  * const snapshot = await once(() => getSnapshot('settings'), new AbortController().signal)
  */
-export const once: Retry = (attempt, signal) => wait(signal, 1e4, attempt())
+export const once: Retry = (attempt) => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(reject, 1e4, new StateSyncError('TIMEOUT', 'timeout'))))
+  return Promise.race([attempt(), late]).finally(() => clearTimeout(timer))
+}
 
 /**
  * A {@link Retry} that tries up to `attempts` times, with exponential backoff,

@@ -7,7 +7,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core'
 import { toStateSyncError } from './errors'
 import { noop } from './protocol'
-import type { ActionOutcome, CatchUp, ChannelMessage, PushedInvalidation, Revision, TopicCatchUp, TopicInfo, WriteOutcome } from './protocol'
+import type { ActionOutcome, CatchUp, ChannelMessage, PatchOutcome, PushedInvalidation, Revision, TopicCatchUp, TopicInfo } from './protocol'
 
 /**
  * What {@link topic} needs from the other side: invalidations, snapshots and
@@ -22,8 +22,12 @@ export interface Transport {
   subscribe(topic: string, handler: (event: PushedInvalidation) => void): Promise<() => void>
   /** Fetches the topic's snapshot, or with `since` the change since that revision when the other side can give it. */
   snapshot<T>(topic: string, since?: Revision): Promise<CatchUp<T>>
-  /** Writes with `set` or `patch`; `expectedRevision` makes it a compare-and-set. */
-  write(topic: string, kind: 'set' | 'patch', value: unknown, expectedRevision?: Revision): Promise<WriteOutcome>
+  /**
+   * Writes with `set` or `patch`; `expectedRevision` makes it a
+   * compare-and-set. The outcome of a `patch` may carry the change as an
+   * RFC 6902 `patch`, which the writer applies instead of fetching.
+   */
+  write(topic: string, kind: 'set' | 'patch', value: unknown, expectedRevision?: Revision): Promise<PatchOutcome>
   /** Calls the action `action` registered in Rust on `topic`. */
   act(topic: string, action: string, args?: unknown): Promise<ActionOutcome>
 }
@@ -105,7 +109,9 @@ export function onInvalidate(topic: string, handler: (event: PushedInvalidation)
 export const getSnapshot = <T>(topic: string, since?: Revision): Promise<CatchUp<T>> => command('snapshot', { topic, since })
 
 /**
- * Writes a topic (`set` or `patch` command); `expectedRevision` makes it a compare-and-set.
+ * Writes a topic (`set` or `patch` command); `expectedRevision` makes it a
+ * compare-and-set. The outcome of a `patch` carries the change's RFC 6902
+ * `patch` when its channel message does.
  *
  * @example
  * const outcome = await write('settings', 'patch', { theme: 'dark' }, '3')
@@ -115,7 +121,7 @@ export const write = (
   kind: 'set' | 'patch',
   value: unknown,
   expectedRevision?: Revision,
-): Promise<WriteOutcome> =>
+): Promise<PatchOutcome> =>
   command(kind, {
     topic,
     [kind === 'set' ? 'data' : 'patch']: value,

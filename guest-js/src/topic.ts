@@ -7,7 +7,7 @@
 import { createEngine, type EngineOptions } from './engine'
 import { invalid, StateSyncError, toStateSyncError } from './errors'
 import { isNewer, isRevision, noop } from './protocol'
-import type { ActionOutcome, MergePatch, Revision, Snapshot, WriteOutcome } from './protocol'
+import type { ActionOutcome, MergePatch, PatchOutcome, Revision, Snapshot, WriteOutcome } from './protocol'
 import { tauri, type Transport } from './tauri'
 import type { ActionsFor, DataFor, TopicName } from './topics'
 
@@ -81,7 +81,7 @@ export interface TopicHandle<T, A extends object = ActionMap> {
   /** Replaces the data. */
   set(data: T, options?: WriteOptions): Promise<WriteOutcome>
   /** Merges an RFC 7396 patch into the data; `null` deletes a key. */
-  patch(patch: MergePatch<T>, options?: WriteOptions): Promise<WriteOutcome>
+  patch(patch: MergePatch<T>, options?: WriteOptions): Promise<PatchOutcome>
   /**
    * Read-modify-write with compare-and-set: `fn` gets a copy of the current
    * data and returns the new data; on `REVISION_CONFLICT` the state is
@@ -141,8 +141,10 @@ export function topic<T = unknown, K extends TopicName = TopicName, A extends ob
   })
 
   // Runs an own write. Own echo: adopt the result without a fetch when the
-  // new state is known (see "Own-echo rule" in docs/protocol.md); otherwise
-  // treat the outcome like an event: fetch if the backend is ahead of us.
+  // new state is known (see "Own-echo rule" in docs/protocol.md): an exact
+  // `set` is its value, a `patch` is the change its outcome carries, applied
+  // like a pushed one; otherwise treat the outcome like an event: fetch if
+  // the backend is ahead of us.
   const run = <O extends WriteOutcome>(call: () => Promise<O>, adopt: (outcome: O) => unknown) =>
     engine.hold(async () => {
       const outcome = await call()
@@ -153,13 +155,16 @@ export function topic<T = unknown, K extends TopicName = TopicName, A extends ob
   const send = (kind: 'set' | 'patch', value: unknown, o: WriteOptions = {}) =>
     run(
       () => transport.write(name, kind, value, o.expectedRevision),
-      ({ exact, previousRevision: from, revision }) =>
-        exact && engine.dispatch({ type: 'change', from, revision, kind, value }),
+      ({ exact, previousRevision: from, revision, patch }) =>
+        kind == 'set'
+          ? exact && engine.dispatch({ type: 'snapshot', revision, data: value as D })
+          : patch && engine.dispatch({ type: 'delta', from, revision, patch }),
     )
   // Reports a failed write under `write`, its message naming the write.
   const failed = (kind: string, e: unknown): never => {
-    const { code, message, details } = toStateSyncError(e)
-    throw engine.report('write', new StateSyncError(code, `${kind} of "${name}" failed: ${message}`, details))
+    const error = toStateSyncError(e)
+    error.message = `${kind} of "${name}" failed: ${error.message}`
+    throw engine.report('write', error)
   }
   const write = (kind: 'set' | 'patch', value: unknown, o?: WriteOptions) =>
     send(kind, value, o).catch((e: unknown) => failed(kind, e))
@@ -182,8 +187,7 @@ export function topic<T = unknown, K extends TopicName = TopicName, A extends ob
           return await send('set', fn(structuredClone(data)), { expectedRevision: revision })
         } catch (e) {
           // Only the final failure is reported, whatever step failed: reading, `fn` or the write.
-          const { code, details } = toStateSyncError(e) as StateSyncError<'REVISION_CONFLICT'>
-          const { currentRevision: revision, currentData: data } = details
+          const { code, details: { currentRevision: revision, currentData: data } } = toStateSyncError(e) as StateSyncError<'REVISION_CONFLICT'>
           if (i >= attempts || code !== 'REVISION_CONFLICT' || !isRevision(revision)) return failed('update', e)
           // The conflict carries the current state: apply it and retry at once.
           // Fetch only if it did not (a window not allowed to read gets none).

@@ -481,15 +481,22 @@ describe('browser backend: the localStorage writer', () => {
     await late.ready
     return { w, a, b, c, stored, late, seen, views }
   }
+  // The outcome of a patch that changed the data: it carries the whole new value.
+  const patched = (revision: string, previousRevision: string, value: unknown) => ({
+    revision,
+    previousRevision,
+    exact: true,
+    patch: [{ op: 'replace', path: '', value }],
+  })
   // No revision names two contents, in storage or in any tab.
   const oneContentPerRevision = (seen: Map<string, Set<string>>) =>
     expect([...seen].filter(([, contents]) => contents.size > 1)).toEqual([])
 
   it('race: the writer dies after storing its own write, before its answer leaves, and the next writer\'s copy never has it: the next writer does not reuse the revision, nothing acknowledged is lost', async () => {
     const { w, b, late, seen, views, stored } = await writerDiesAfterStoring(({ a }) => a.write('keys', 'patch', { a2: true }))
-    expect(await stored).toEqual({ revision: '2', previousRevision: '1', exact: true }) // acknowledged in a's tab
+    expect(await stored).toEqual(patched('2', '1', { a1: true, a2: true })) // acknowledged in a's tab
     expect(late.get()).toEqual({ revision: '2', data: { a1: true, a2: true } })
-    expect(await b.write('keys', 'patch', { b: true })).toEqual({ revision: '3', previousRevision: '2', exact: true })
+    expect(await b.write('keys', 'patch', { b: true })).toEqual(patched('3', '2', { a1: true, a2: true, b: true }))
     const final = { revision: '3', data: { a1: true, a2: true, b: true } }
     await until(() => [late, views[1]!, views[2]!].every((v) => JSON.stringify(v.get()) === JSON.stringify(final)))
     expect(await w.tab().snapshot('keys')).toEqual(final)
@@ -500,7 +507,7 @@ describe('browser backend: the localStorage writer', () => {
     const { w, b, late, seen, stored } = await writerDiesAfterStoring(({ c }) => rejection(c.write('keys', 'patch', { c: true })), true)
     expect(isStateSyncError(await stored, 'STORAGE_UNAVAILABLE')).toBe(true) // c closed before it heard the outcome
     expect(late.get()).toEqual({ revision: '2', data: { a1: true, c: true } })
-    expect(await b.write('keys', 'patch', { b: true })).toEqual({ revision: '3', previousRevision: '2', exact: true })
+    expect(await b.write('keys', 'patch', { b: true })).toEqual(patched('3', '2', { a1: true, c: true, b: true }))
     const final = { revision: '3', data: { a1: true, c: true, b: true } }
     await until(() => JSON.stringify(late.get()) === JSON.stringify(final))
     expect(await w.tab().snapshot('keys')).toEqual(final)
@@ -516,7 +523,7 @@ describe('browser backend: the localStorage writer', () => {
       currentRevision: '2',
       currentData: { a1: true, a2: true },
     })
-    expect(await c.write('keys', 'patch', { c: true }, '2')).toEqual({ revision: '3', previousRevision: '2', exact: true })
+    expect(await c.write('keys', 'patch', { c: true }, '2')).toEqual(patched('3', '2', { a1: true, a2: true, c: true }))
     expect(await c.snapshot('keys')).toEqual({ revision: '3', data: { a1: true, a2: true, c: true } })
     oneContentPerRevision(seen)
   })

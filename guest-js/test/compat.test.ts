@@ -173,6 +173,71 @@ describe('createRevisionSync (the @statesync/core API)', () => {
       sync.stop()
     })
 
+    it('shouldRefresh returning false ignores an event, and is asked only of events newer than the local state', async () => {
+      const asked: string[] = []
+      const { src, sync } = make({ shouldRefresh: (e) => (asked.push(e.revision), e.sourceId !== 'self') })
+      const started = sync.start()
+      await flush()
+      src.answer('1', 1)
+      await started
+      src.emit('1', 'other') // not newer: dropped before shouldRefresh is asked
+      src.emit('2', 'self')
+      await flush()
+      expect(src.fetches).toHaveLength(1)
+      src.emit('2', 'other')
+      await flush()
+      expect(src.fetches).toHaveLength(2)
+      expect(asked).toEqual(['2', '2'])
+      sync.stop()
+    })
+
+    it('a shouldRefresh that throws is reported in the apply phase, and the event is ignored', async () => {
+      const { src, onError, sync } = make({
+        shouldRefresh: () => {
+          throw new Error('boom')
+        },
+      })
+      const started = sync.start()
+      await flush()
+      src.answer('1', 1)
+      await started
+      expect(() => src.emit('2')).not.toThrow()
+      await flush()
+      expect(onError.mock.calls.map(([c]) => [c.phase, c.error.message])).toEqual([['apply', 'boom']])
+      expect(src.fetches).toHaveLength(1)
+      expect(sync.getLocalRevision()).toBe('1')
+      sync.stop()
+    })
+
+    it('the logger hears of every error, even when onError throws; without both, console.error does', async () => {
+      const error = vi.fn()
+      const { src, sync } = make({
+        logger: { error },
+        onError: () => {
+          throw new Error('bad handler')
+        },
+      })
+      const started = sync.start()
+      await flush()
+      src.emit('02')
+      src.answer('1', 1)
+      await started
+      expect(error).toHaveBeenCalledWith('state-sync: protocol', expect.objectContaining({ phase: 'protocol', topic: 't' }))
+      sync.stop()
+      const spy = vi.spyOn(console, 'error').mockImplementation(() => {})
+      try {
+        const bare = make({ onError: undefined })
+        const first = bare.sync.start()
+        await flush()
+        bare.src.fetches[0]!.reject(new Error('offline'))
+        await expect(first).rejects.toMatchObject({ code: 'IPC' })
+        expect(spy).toHaveBeenCalledWith('state-sync: getSnapshot', expect.objectContaining({ phase: 'getSnapshot' }))
+        bare.sync.stop()
+      } finally {
+        spy.mockRestore()
+      }
+    })
+
     it("takes @statesync/core's throttling object: a debounced burst of events costs one fetch after the quiet period", async () => {
       vi.useFakeTimers()
       const { src, sync } = make({ throttling: { debounceMs: 100 } })

@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createRevisionSync } from '../src/compat'
 import { createEngine, type EngineOptions, type SyncErrorContext } from '../src/engine'
-import type { CatchUp, JsonPatch, PushedInvalidation, Revision, Snapshot, WriteOutcome } from '../src/protocol'
+import type { CatchUp, JsonPatch, PushedInvalidation, Revision, Snapshot, PatchOutcome } from '../src/protocol'
 import type { Transport } from '../src/tauri'
 import { topic } from '../src/topic'
 import { deferred, flush, manual } from './support/manual'
@@ -143,13 +143,6 @@ describe('pushed deltas', () => {
     engine.stop()
   })
 
-  it('shouldRefresh returning false ignores a pushed change too', async () => {
-    const { engine, src } = await hydrated(undefined, { shouldRefresh: (e) => e.sourceId !== 'me' })
-    src.push('1', '2', replaceX, 'me')
-    expect(engine.get()!.revision).toBe('1')
-    src.push('1', '2', replaceX, 'other')
-    expect(engine.get()!.revision).toBe('2')
-  })
 })
 
 describe('pulling since the local revision', () => {
@@ -258,7 +251,7 @@ describe('own writes and their pushed echo', () => {
   // A transport whose write answer the test releases, and whose channel it drives.
   function ownWindow() {
     let handler: ((e: PushedInvalidation) => void) | undefined
-    const outcome = deferred<WriteOutcome>()
+    const outcome = deferred<PatchOutcome>()
     const snapshot = vi.fn(async (_topic: string, _since?: Revision): Promise<CatchUp<never>> => ({ revision: '1', data: { a: 1 } as never }))
     const transport: Transport = {
       subscribe: async (_topic, h) => ((handler = h), () => {}),
@@ -282,7 +275,7 @@ describe('own writes and their pushed echo', () => {
     const written = t.patch({ a: 2 })
     await flush()
     if (echoFirst) w.echo(echo)
-    w.outcome.resolve({ revision: '2', previousRevision: '1', exact: true })
+    w.outcome.resolve({ revision: '2', previousRevision: '1', exact: true, patch: echo.patch })
     await written
     if (!echoFirst) w.echo(echo)
     await vi.advanceTimersByTimeAsync(100)

@@ -56,7 +56,7 @@ describe('StateSyncError', () => {
     ])('a missing plugin is PLUGIN_MISSING, naming .plugin(...) in the builder: %s', (_, cause) => {
       const e = toStateSyncError(cause)
       expect(e.code).toBe('PLUGIN_MISSING')
-      expect(e.message).toBe("add .plugin(tauri_plugin_state_sync::init()) to the app's tauri::Builder")
+      expect(e.message).toBe('add .plugin(tauri_plugin_state_sync::init()) to tauri::Builder')
       expect(e.details).toEqual({ cause })
     })
   })

@@ -221,7 +221,7 @@ describe('Tauri transport', () => {
     const settings = api.topic('settings', { ...quiet, retry: api.backoff({ attempts: 3 }) })
     await expect(settings.ready).rejects.toMatchObject({
       code: 'PLUGIN_MISSING',
-      message: "add .plugin(tauri_plugin_state_sync::init()) to the app's tauri::Builder",
+      message: 'add .plugin(tauri_plugin_state_sync::init()) to tauri::Builder',
     })
     // The subscription is refused first, once, and nothing is fetched after it.
     expect(subscriptionCalls).toHaveLength(1)
@@ -229,19 +229,18 @@ describe('Tauri transport', () => {
     settings.stop()
   })
 
-  it('regression: channel messages with no topic or a non-string topic are reported through the logger in the protocol phase', async () => {
-    const logged: { message: string; context: { phase: string; topic: string; error: { code: string } } }[] = []
-    const logger = { error: (message: string, context?: unknown) => void logged.push({ message, context: context as never }) }
-    const a = api.topic('settings', { logger, resyncOnFocus: false })
-    const b = api.topic('counter', { logger, resyncOnFocus: false })
+  it('regression: channel messages without a canonical revision are reported by their topic in the protocol phase', async () => {
+    const reported: { topic: string; phase: string; code: string }[] = []
+    const onError = ({ topic, phase, error }: { topic: string; phase: string; error: { code: string } }) =>
+      void reported.push({ topic, phase, code: error.code })
+    const a = api.topic('settings', { onError, resyncOnFocus: false })
+    const b = api.topic('counter', { onError, resyncOnFocus: false })
     await Promise.all([a.ready, b.ready])
-    for (const payload of [{ revision: '5', sourceId: '@rust' }, { topic: 7, revision: '5' }, { topic: '', revision: '5' }, null])
-      backend.send(payload)
+    for (const payload of [{ topic: 7, revision: 5 }, { topic: 'settings' }, null, 'x']) backend.send(payload)
     await settle()
-    const seen = logged.map(({ message, context }) => [message, context.topic, context.error.code])
-    expect(seen).toHaveLength(8) // four messages on each topic's channel, each reported by its topic
-    expect(new Set(seen.map((s) => s.join(' ')))).toEqual(
-      new Set(['state-sync: protocol settings PROTOCOL', 'state-sync: protocol counter PROTOCOL']),
+    expect(reported).toHaveLength(8) // four messages on each topic's channel, each reported by its topic
+    expect(new Set(reported.map((r) => [r.topic, r.phase, r.code].join(' ')))).toEqual(
+      new Set(['settings protocol PROTOCOL', 'counter protocol PROTOCOL']),
     )
     expect(snapshotsFetched()).toBe(2) // nothing was fetched for them
     a.stop()
@@ -282,7 +281,8 @@ describe('writes', () => {
     settings.stop()
   })
 
-  it('patch adopts the RFC 7396 merge onto the local data without a fetch', async () => {
+  it('patch adopts the change its outcome carries onto the local data without a fetch', async () => {
+    backend.pushLimit = 10_000 // the plugin pushes the change, and answers the patch with it
     const settings = api.topic<{ theme: string; lang?: string; font?: { size: number } }>('settings', quiet)
     await settings.ready
     await settings.patch({ lang: null, font: { size: 12 } })
@@ -294,6 +294,7 @@ describe('writes', () => {
   })
 
   it('regression: a "__proto__" key in an adopted patch is data, so the window holds what the backend holds', async () => {
+    backend.pushLimit = 10_000
     const settings = api.topic<Record<string, unknown>>('settings', quiet)
     await settings.ready
     await settings.patch(JSON.parse('{"__proto__":{"polluted":true}}') as Record<string, unknown>)
@@ -303,6 +304,18 @@ describe('writes', () => {
     expect(JSON.stringify(settings.get()?.data)).toBe(expected)
     expect(JSON.stringify(backend.snapshot('settings').data)).toBe(expected)
     expect(settings.get()?.data.polluted).toBeUndefined()
+    settings.stop()
+  })
+
+  it('a patch whose outcome carries no change (past the push limit) is fetched since the local revision, not merged locally', async () => {
+    const settings = api.topic<{ theme: string; lang?: string }>('settings', quiet)
+    await settings.ready
+    backend.historyLimit = 8
+    await settings.patch({ lang: null })
+    await settle()
+    expect(snapshotsFetched()).toBe(2)
+    expect(commands.at(-1)).toEqual({ cmd: 'plugin:state-sync|snapshot', args: { topic: 'settings', since: '0' } })
+    expect(settings.get()).toEqual({ revision: '1', data: { theme: 'light' } })
     settings.stop()
   })
 

@@ -7,7 +7,7 @@ import { StateSyncError, toStateSyncError } from '../src/errors'
 import { createEngine } from '../src/engine'
 import { applyPatch } from '../src/patch'
 import { INVALIDATION_EVENT, RUST_SOURCE_ID, isNewer, isRevision, mergePatch } from '../src/protocol'
-import type { CatchUp, PushedInvalidation, TopicCatchUp, TopicInfo, WriteOutcome } from '../src/protocol'
+import type { CatchUp, PatchOutcome, PushedInvalidation, TopicCatchUp, TopicInfo } from '../src/protocol'
 
 /** The keys a `snapshot` answer must have: a snapshot's when it has `data`, a delta's otherwise. */
 const catchUpKeys = (answer: CatchUp): string[] => ('data' in answer ? ['data', 'revision'] : ['from', 'patch', 'revision'])
@@ -137,8 +137,11 @@ describe('protocol vectors', () => {
         }
         break
       default: {
-        const o = step.ok as WriteOutcome
-        expect(Object.keys(o).sort()).toEqual(['exact', 'previousRevision', 'revision'])
+        const o = step.ok as PatchOutcome
+        // A patch that changed the data is answered with the change, as pushed.
+        const carries = step.command === 'patch' && o.revision !== o.previousRevision
+        expect(Object.keys(o).sort()).toEqual(['exact', ...(carries ? ['patch'] : []), 'previousRevision', 'revision'])
+        if (carries) expect(o.patch!.every((op) => ['add', 'remove', 'replace'].includes(op.op))).toBe(true)
         expect(typeof o.exact).toBe('boolean')
         revisions.push(o.revision, o.previousRevision)
         expect(isNewer(o.previousRevision, o.revision)).toBe(false)

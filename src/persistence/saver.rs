@@ -335,6 +335,7 @@ mod tests {
         persister.watch(app.handle(), start.file, cell.subscribe());
         let outcome = cell
             .write(None, "test", 0, |_| Ok(crate::topic::Proposal::new(Arc::new(json!(1)), true)))
+            .map(|written| written.outcome)
             .unwrap();
         drop(cell);
 

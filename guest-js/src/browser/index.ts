@@ -18,7 +18,7 @@
  */
 import { StateSyncError, isStateSyncError } from '../errors'
 import { isRevision, mergePatch, noop, same } from '../protocol'
-import type { Revision, Snapshot, WriteOutcome } from '../protocol'
+import type { PatchOutcome, Revision, Snapshot } from '../protocol'
 import type { Transport } from '../tauri'
 import { channel } from './channel'
 import { indexedDbStore } from './indexeddb'
@@ -209,7 +209,7 @@ export function browser(options: BrowserOptions): BrowserBackend {
     return { revision: reading!.revision, data: reading!.data as T }
   }
 
-  const write = async (topic: string, kind: 'set' | 'patch', value: unknown, expectedRevision?: Revision): Promise<WriteOutcome> => {
+  const write = async (topic: string, kind: 'set' | 'patch', value: unknown, expectedRevision?: Revision): Promise<PatchOutcome> => {
     const d = declared(topic)
     if (expectedRevision !== undefined && !isRevision(expectedRevision))
       throw new StateSyncError('INVALID_REVISION', 'expectedRevision is not a canonical revision', { value: String(expectedRevision) })
@@ -243,7 +243,9 @@ export function browser(options: BrowserOptions): BrowserBackend {
         if (await commit(topic, d, state.stamp, revision, json, savedAt)) {
           events.announce({ topic, revision, sourceId })
           arm(topic, d, savedAt)
-          return { revision, previousRevision, exact }
+          // As the plugin answers a patch: the change, here the whole new value
+          // (this backend keeps no history and computes no operations).
+          return { revision, previousRevision, exact, ...(kind === 'patch' && { patch: [{ op: 'replace', path: '', value: stored }] }) }
         }
       }
     })

@@ -7,7 +7,7 @@
 // Optionally (`historyLimit`, `pushLimit`) a bounded history of each change as
 // an RFC 6902 patch, answering `snapshot` with `since` as a delta when it
 // reaches back there, and events that carry small changes.
-import type { ActionOutcome, CatchUp, Invalidation, JsonPatch, PushedInvalidation, WriteOutcome } from '../../src/protocol'
+import type { ActionOutcome, CatchUp, Invalidation, JsonPatch, PatchOutcome, PushedInvalidation } from '../../src/protocol'
 import { mergePatch, same } from '../../src/protocol'
 
 interface Entry {
@@ -111,7 +111,7 @@ export class Backend {
     return { revision, data: structuredClone(e.data) }
   }
 
-  write(source: string, topic: string, kind: 'set' | 'patch', value: unknown, expectedRevision?: string): WriteOutcome {
+  write(source: string, topic: string, kind: 'set' | 'patch', value: unknown, expectedRevision?: string): PatchOutcome {
     const e = this.entry(topic)
     const previous = e.revision
     if (expectedRevision !== undefined && expectedRevision !== String(previous))
@@ -126,6 +126,7 @@ export class Backend {
     const sent = kind === 'set' ? value : mergePatch(e.data, value)
     const stored = e.normalize ? e.normalize(sent) : sent
     const exact = canonical(stored) === canonical(sent)
+    const outcome: PatchOutcome = { revision: '', previousRevision: String(previous), exact }
     if (canonical(stored) !== canonical(e.data)) {
       const patch = diff(e.data, stored)
       e.revision++
@@ -134,11 +135,16 @@ export class Backend {
       e.history.push({ to: e.revision, patch })
       e.history.splice(0, e.history.length - this.historyLimit)
       const event: PushedInvalidation = { topic, revision: String(e.revision), sourceId: source }
-      if (JSON.stringify(patch).length <= this.pushLimit) Object.assign(event, { from: String(previous), patch: structuredClone(patch) })
+      if (JSON.stringify(patch).length <= this.pushLimit) {
+        Object.assign(event, { from: String(previous), patch: structuredClone(patch) })
+        // As the plugin answers a patch: with what the change's message carries.
+        if (kind === 'patch') outcome.patch = structuredClone(patch)
+      }
       this.changes.push(event)
       this.emit(event)
     }
-    return { revision: String(e.revision), previousRevision: String(previous), exact }
+    outcome.revision = String(e.revision)
+    return outcome
   }
 
   /** Sends `event` to every subscription of its topic, on its channel. */

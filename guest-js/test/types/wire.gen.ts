@@ -98,6 +98,40 @@ sourceId: string, };
 export type JsonPatch = Array<{ op: "add" | "replace", path: string, value: unknown } | { op: "remove", path: string }>;
 
 /**
+ * What a `patch` from a window did: the usual [`WriteOutcome`], plus the
+ * change as windows are sent it.
+ *
+ * Serialized as `{ "revision", "previousRevision", "exact", "patch" }`.
+ * `patch` is exactly what the change's channel message carries: applying it
+ * to the data at `previous_revision` yields the data at `revision`. So the
+ * writing window, at `previous_revision`, applies it as it would the pushed
+ * change, and needs neither a fetch nor a merge of its own. It is left out
+ * when the message carries none (a change past the push limit, or a write
+ * that changed nothing); the window then fetches.
+ */
+export type PatchOutcome = {
+/**
+ * The change's RFC 6902 patch, as pushed to windows.
+ */
+patch?: JsonPatch,
+/**
+ * The topic's revision after the write. Equal to `previous_revision`
+ * when the write changed nothing.
+ */
+revision: Revision,
+/**
+ * The revision the write was applied on top of.
+ */
+previousRevision: Revision,
+/**
+ * `true` when the stored data is exactly what the writer sent (for
+ * `set`) or the RFC 7396 merge of the patch onto the data at
+ * `previous_revision` (for `patch`). `false` when a typed topic
+ * normalized it, for example by filling in defaults.
+ */
+exact: boolean, };
+
+/**
  * A persisted topic that could not be loaded or saved.
  *
  * Reported to the log, to the hook set with
