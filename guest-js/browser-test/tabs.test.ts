@@ -67,6 +67,8 @@ describe.each(['indexeddb', 'localstorage'])('in Chromium tabs, on %s', (storage
     const pages = await tabs(3, params())
     await Promise.all(pages.map((p) => ready(p, 'settings')))
     const outcome = await pages[0]!.evaluate(() => window.harness.patch('settings', { theme: 'dark' }))
+    // A patch is answered with its change: here one replace of the whole value.
+    expect(outcome).toEqual({ revision: '1', previousRevision: '0', exact: true, patch: [{ op: 'replace', path: '', value: { theme: 'dark', n: 0 } }] })
     const s = await converged(pages, 'settings', (s) => s.revision === outcome.revision)
     expect(s).toEqual({ revision: '1', data: { theme: 'dark', n: 0 } })
     await closeAll(pages)

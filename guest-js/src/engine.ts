@@ -138,9 +138,10 @@ export interface Engine<T> {
   /** Subscribes, then fetches. Resolves when hydrated; idempotent. */
   start(): Promise<void>
   /**
-   * Final and idempotent: unsubscribes, clears every timer (fetch time-out,
-   * retry backoff, pending debounce, interval), and nothing applies or is
-   * fetched afterwards.
+   * Final and idempotent: unsubscribes, clears the retry backoff, a pending
+   * debounce and the interval, and nothing applies or is fetched afterwards.
+   * The default single try in flight keeps its time-out until it settles (its
+   * answer is ignored); with {@link backoff}, the try is abandoned at once.
    */
   stop(): void
   /** Resolves once the local state is at least as new as the backend was when called. */

@@ -50,8 +50,11 @@ export interface RetryOptions {
  */
 export const once: Retry = (attempt) => {
   let timer: ReturnType<typeof setTimeout> | undefined
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(reject, 1e4, new StateSyncError('TIMEOUT', 'timeout'))))
-  return Promise.race([attempt(), late]).finally(() => clearTimeout(timer))
+  // The attempt starts first: one that throws at once leaves no timer behind.
+  return Promise.race([
+    attempt(),
+    new Promise<never>((_, reject) => (timer = setTimeout(reject, 1e4, new StateSyncError('TIMEOUT', 'timeout')))),
+  ]).finally(() => clearTimeout(timer))
 }
 
 /**

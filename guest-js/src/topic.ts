@@ -161,10 +161,11 @@ export function topic<T = unknown, K extends TopicName = TopicName, A extends ob
           : patch && engine.dispatch({ type: 'delta', from, revision, patch }),
     )
   // Reports a failed write under `write`, its message naming the write.
+  // A new error: the one caught may be shared (the rejection of `ready`, or
+  // what a transport rejects every call with), and must not be renamed.
   const failed = (kind: string, e: unknown): never => {
-    const error = toStateSyncError(e)
-    error.message = `${kind} of "${name}" failed: ${error.message}`
-    throw engine.report('write', error)
+    const { code, message, details } = toStateSyncError(e)
+    throw engine.report('write', new StateSyncError(code, `${kind} of "${name}" failed: ${message}`, details))
   }
   const write = (kind: 'set' | 'patch', value: unknown, o?: WriteOptions) =>
     send(kind, value, o).catch((e: unknown) => failed(kind, e))

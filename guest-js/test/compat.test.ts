@@ -191,6 +191,32 @@ describe('createRevisionSync (the @statesync/core API)', () => {
       sync.stop()
     })
 
+    it('shouldRefresh is asked of a pushed change as a plain invalidation: false ignores it, and its patch is never applied', async () => {
+      const asked: unknown[] = []
+      const { src, sync } = make({ shouldRefresh: (e) => (asked.push(e), e.sourceId !== 'me') })
+      const started = sync.start()
+      await flush()
+      src.answer('1', 1)
+      await started
+      const to5 = [{ op: 'replace' as const, path: '', value: 5 }]
+      src.push('1', '2', to5, 'me')
+      await flush()
+      expect(src.fetches).toHaveLength(1)
+      expect(sync.getLocalRevision()).toBe('1')
+      src.push('1', '2', to5, 'other')
+      await flush()
+      expect(sync.getLocalRevision()).toBe('1') // not applied from the event: fetched
+      expect(src.fetches).toHaveLength(2)
+      src.answer('2', 5)
+      await flush()
+      expect(sync.getLocalRevision()).toBe('2')
+      expect(asked).toEqual([
+        { topic: 't', revision: '2', sourceId: 'me' },
+        { topic: 't', revision: '2', sourceId: 'other' },
+      ])
+      sync.stop()
+    })
+
     it('a shouldRefresh that throws is reported in the apply phase, and the event is ignored', async () => {
       const { src, onError, sync } = make({
         shouldRefresh: () => {

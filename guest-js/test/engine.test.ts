@@ -488,17 +488,46 @@ describe('stop clears every timer', () => {
     expect(errors).toEqual([])
   })
 
-  it('without retry, stop() ignores the answer of the try in flight, whose time-out goes when it settles', async () => {
-    const { src, engine, errors } = setup()
-    const started = engine.start()
+  it.each([
+    ['answers', (src: ReturnType<typeof manual<number>>) => src.answer('1', 1)],
+    ['fails', (src: ReturnType<typeof manual<number>>) => src.fetches[0]!.reject(new Error('offline'))],
+  ] as const)('without retry, stop() leaves the try in flight alone; when it %s, nothing applies or is reported, and its time-out goes', async (_, settle) => {
+    const { src, engine, errors, applied } = setup()
+    let done = false
+    const started = engine.start().then(() => (done = true))
     await flush()
     expect(vi.getTimerCount()).toBe(1) // the time-out of the one try
     engine.stop()
-    src.answer('1', 1) // the late answer is not applied
+    await flush()
+    expect(vi.getTimerCount()).toBe(1) // stop() does not end the try, nor its time-out
+    expect(done).toBe(false)
+    settle(src)
     await started
     expect(vi.getTimerCount()).toBe(0)
     expect(engine.get()).toBeUndefined()
+    expect(applied).toEqual([])
     expect(errors).toEqual([])
+    expect(src.fetches).toHaveLength(1)
+  })
+
+  it('regression: without retry, a provider that throws at once leaves no time-out behind', async () => {
+    const src = manual<number>()
+    const errors: unknown[] = []
+    const engine = createEngine<number>({
+      topic: 't',
+      subscriber: src.subscriber,
+      provider: {
+        getSnapshot: () => {
+          throw new Error('no provider')
+        },
+      },
+      onError: (ctx) => void errors.push(ctx.phase),
+      resyncOnFocus: false,
+    })
+    await expect(engine.start()).rejects.toMatchObject({ code: 'IPC', message: 'no provider' })
+    expect(vi.getTimerCount()).toBe(0)
+    expect(errors).toEqual(['snapshot'])
+    engine.stop()
   })
 
   it('without retry, one try that takes longer than 10 s fails with TIMEOUT, and the next event fetches again', async () => {

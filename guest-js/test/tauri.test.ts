@@ -5,6 +5,8 @@
 import { clearMocks, mockIPC, mockWindows } from '@tauri-apps/api/mocks'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type * as Api from '../src/index'
+import type { PushedInvalidation } from '../src/protocol'
+import type { Transport } from '../src/tauri'
 import { Backend } from './support/backend'
 import { denied, notGranted, unregistered } from './support/tauri-refusals'
 
@@ -285,7 +287,15 @@ describe('writes', () => {
     backend.pushLimit = 10_000 // the plugin pushes the change, and answers the patch with it
     const settings = api.topic<{ theme: string; lang?: string; font?: { size: number } }>('settings', quiet)
     await settings.ready
-    await settings.patch({ lang: null, font: { size: 12 } })
+    const outcome = await settings.patch({ lang: null, font: { size: 12 } })
+    // The data is smaller than its operations: the change is one replace of the whole value.
+    expect(outcome).toEqual({
+      revision: '1',
+      previousRevision: '0',
+      exact: true,
+      patch: [{ op: 'replace', path: '', value: { theme: 'light', font: { size: 12 } } }],
+    })
+    expect(outcome.patch).toEqual((backend.changes.at(-1) as PushedInvalidation).patch) // exactly what its message carries
     await settle()
     expect(snapshotsFetched()).toBe(1)
     expect(settings.get()).toEqual({ revision: '1', data: { theme: 'light', font: { size: 12 } } })
@@ -304,6 +314,88 @@ describe('writes', () => {
     expect(JSON.stringify(settings.get()?.data)).toBe(expected)
     expect(JSON.stringify(backend.snapshot('settings').data)).toBe(expected)
     expect(settings.get()?.data.polluted).toBeUndefined()
+    settings.stop()
+  })
+
+  it('a patch whose change is smaller than the data is adopted as its operations: what they do not touch keeps its object', async () => {
+    backend.pushLimit = 10_000
+    type Settings = { theme: string; lang: string; font: { family: string; size: number } }
+    const initial: Settings = { theme: 'light', lang: 'en', font: { family: 'Helvetica Neue', size: 12 } }
+    const deliver = backend.emit
+    backend.emit = () => {} // before any window opens
+    backend.rust('settings', initial)
+    backend.emit = deliver
+    const settings = api.topic<Settings>('settings', quiet)
+    await settings.ready
+    const font = settings.get()!.data.font
+    const outcome = await settings.patch({ theme: 'dark' })
+    expect(outcome).toEqual({ revision: '2', previousRevision: '1', exact: true, patch: [{ op: 'replace', path: '/theme', value: 'dark' }] })
+    expect(outcome.patch).toEqual((backend.changes.at(-1) as PushedInvalidation).patch)
+    await settle()
+    expect(snapshotsFetched()).toBe(1)
+    expect(settings.get()).toEqual({ revision: '2', data: { ...initial, theme: 'dark' } })
+    expect(settings.get()!.data.font).toBe(font)
+    settings.stop()
+  })
+
+  it("a patch carrying its change, applied on top of another window's write this window missed, is fetched since its revision", async () => {
+    backend.pushLimit = 10_000
+    const settings = api.topic<{ theme: string; lang: string }>('settings', quiet)
+    await settings.ready
+    const deliver = backend.emit
+    backend.emit = () => {} // this window misses the other window's event
+    backend.write('other', 'settings', 'set', { theme: 'blue', lang: 'de' })
+    backend.emit = deliver
+    const outcome = await settings.patch({ theme: 'dark' })
+    expect(outcome).toMatchObject({ revision: '2', previousRevision: '1', exact: true, patch: expect.any(Array) })
+    await settle()
+    expect(snapshotsFetched()).toBe(2) // the change applies at revision 1, which this window never held
+    expect(commands.at(-1)).toEqual({ cmd: 'plugin:state-sync|snapshot', args: { topic: 'settings', since: '0' } })
+    expect(settings.get()).toEqual({ revision: '2', data: { theme: 'dark', lang: 'de' } })
+    settings.stop()
+  })
+
+  it("an exact set applied on top of another window's write this window missed is adopted: the data at its revision is the data sent", async () => {
+    const settings = api.topic<{ theme: string; lang: string }>('settings', quiet)
+    await settings.ready
+    const deliver = backend.emit
+    backend.emit = () => {}
+    backend.write('other', 'settings', 'set', { theme: 'blue', lang: 'de' })
+    backend.emit = deliver
+    expect(await settings.set({ theme: 'dark', lang: 'fr' })).toEqual({ revision: '2', previousRevision: '1', exact: true })
+    await settle()
+    expect(snapshotsFetched()).toBe(1)
+    expect(settings.get()).toEqual({ revision: '2', data: { theme: 'dark', lang: 'fr' } })
+    expect(backend.snapshot('settings')).toEqual(settings.get())
+    settings.stop()
+  })
+
+  it('regression: a failed write rejects with a new error naming the write, with the code and details of the one it caught, which stays as it was', async () => {
+    const refusal = new api.StateSyncError('REVISION_CONFLICT', 'the revision moved on', {
+      topic: 'settings',
+      expectedRevision: '0',
+      currentRevision: '1',
+    })
+    const transport: Transport = {
+      subscribe: async () => () => {},
+      snapshot: async () => ({ revision: '0', data: { theme: 'light' } as never }),
+      write: async () => Promise.reject(refusal), // the same object every call
+      act: async () => Promise.reject(new Error('no actions')),
+    }
+    const onError = vi.fn()
+    const settings = api.topic<{ theme: string }>('settings', { onError, resyncOnFocus: false, transport })
+    await settings.ready
+    for (let i = 0; i < 2; i++) {
+      const error = (await settings.set({ theme: 'dark' }, { expectedRevision: '0' }).catch((e: unknown) => e)) as InstanceType<typeof api.StateSyncError>
+      expect(error).not.toBe(refusal)
+      // Named once, however often the shared error is caught.
+      expect(error.message).toBe('set of "settings" failed: the revision moved on')
+      expect(error.code).toBe('REVISION_CONFLICT')
+      expect(error.details).toEqual({ topic: 'settings', expectedRevision: '0', currentRevision: '1' })
+      expect(onError).toHaveBeenLastCalledWith(expect.objectContaining({ phase: 'write', topic: 'settings', error }))
+    }
+    expect(refusal.message).toBe('the revision moved on')
+    expect(settings.get()).toEqual({ revision: '0', data: { theme: 'light' } })
     settings.stop()
   })
 

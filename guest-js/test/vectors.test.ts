@@ -7,7 +7,8 @@ import { StateSyncError, toStateSyncError } from '../src/errors'
 import { createEngine } from '../src/engine'
 import { applyPatch } from '../src/patch'
 import { INVALIDATION_EVENT, RUST_SOURCE_ID, isNewer, isRevision, mergePatch } from '../src/protocol'
-import type { CatchUp, PatchOutcome, PushedInvalidation, TopicCatchUp, TopicInfo } from '../src/protocol'
+import type { CatchUp, PatchOutcome, PushedInvalidation, Revision, TopicCatchUp, TopicInfo } from '../src/protocol'
+import { Backend } from './support/backend'
 
 /** The keys a `snapshot` answer must have: a snapshot's when it has `data`, a delta's otherwise. */
 const catchUpKeys = (answer: CatchUp): string[] => ('data' in answer ? ['data', 'revision'] : ['from', 'patch', 'revision'])
@@ -33,6 +34,7 @@ const vectors = JSON.parse(readFileSync(resolve(dirname(fileURLToPath(import.met
   revisions: { canonical: string[]; invalid: unknown[]; ordered: string[] }
   mergePatches: { target: unknown; patch: unknown; result: unknown }[]
   pushedChanges: { name: string; data: unknown; message: { type: string } & PushedInvalidation; result: unknown }[]
+  fixture: { webviewLabel: string; topics: Record<string, unknown> }
   scenarios: { name: string; steps: Step[] }[]
 }
 
@@ -150,4 +152,33 @@ describe('protocol vectors', () => {
     for (const r of revisions) expect(isRevision(r)).toBe(true)
     for (const e of step.events as { revision: string }[]) expect(isRevision(e.revision)).toBe(true)
   })
+
+  // The model of the plugin the other tests run against answers as the plugin
+  // does: the same outcomes, and a `patch` carries what its change's message
+  // carries (with the plugin's default push limit).
+  it.each(vectors.scenarios.map((s) => [s.name, s] as const))(
+    '%s: the test backend answers each set and patch as the plugin, and pushes what a patch answers',
+    (_, { steps }) => {
+      const { prefs, ...plain } = vectors.fixture.topics
+      const backend = new Backend(plain)
+      backend.typed('prefs', prefs, (d) => ({ muted: false, ...(d as object) })) // as the fixture describes it
+      backend.pushLimit = 8 * 1024
+      const pushed: PushedInvalidation[] = []
+      backend.emit = (event) => void pushed.push(event as PushedInvalidation)
+      // Steps that fail change nothing, in the plugin as here, so only those that succeed are replayed.
+      for (const step of steps.filter((s) => (s.command === 'set' || s.command === 'patch') && s.ok !== undefined)) {
+        const { topic, data, patch, expectedRevision } = step.args as { topic: string; data?: unknown; patch?: unknown; expectedRevision?: Revision }
+        pushed.length = 0
+        const kind = step.command as 'set' | 'patch'
+        const outcome = backend.write(vectors.fixture.webviewLabel, topic, kind, kind === 'set' ? data : patch, expectedRevision)
+        expect(outcome).toEqual(step.ok)
+        expect(pushed.map(({ topic, revision, sourceId }) => ({ topic, revision, sourceId }))).toEqual(step.events)
+        if (!outcome.patch) continue
+        expect(pushed[0]!.patch).toEqual(outcome.patch)
+        expect(pushed[0]!.from).toBe(outcome.previousRevision)
+        const before = backend.states.get(`${topic}/${outcome.previousRevision}`)
+        expect(applyPatch(before, outcome.patch)).toEqual(backend.states.get(`${topic}/${outcome.revision}`))
+      }
+    },
+  )
 })

@@ -61,7 +61,9 @@ export function describeAdapter(name: string, make: MakeHarness) {
       })
 
       it.each(['patch', 'replace'] as const)('a pushed delta reaches the store as the keys it touched (%s mode): an untouched key keeps its object', async (mode) => {
-        const w = world({ theme: 'dark', font: { size: 12 }, list: [1, 2] })
+        // Data larger than the change, so that the plugin pushes the change
+        // itself, not one replace of the whole value.
+        const w = world({ theme: 'dark', font: { family: 'Helvetica Neue', size: 12 }, list: [1, 2] })
         w.backend.pushLimit = 10_000
         const h = make({})
         h.bind(w.open(), { mode })
@@ -71,10 +73,10 @@ export function describeAdapter(name: string, make: MakeHarness) {
         const read = w.backend.snapshot.bind(w.backend)
         let pulls = 0
         w.backend.snapshot = (name, since) => (pulls++, read(name, since))
-        w.rust({ theme: 'light', font: { size: 12 }, list: [1, 2] })
+        w.rust({ theme: 'light', font: { family: 'Helvetica Neue', size: 12 }, list: [1, 2] })
         await settle()
         expect(w.backend.changes.at(-1)).toMatchObject({ from: '0', patch: [{ op: 'replace', path: '/theme', value: 'light' }] })
-        expect(h.data()).toEqual({ theme: 'light', font: { size: 12 }, list: [1, 2] })
+        expect(h.data()).toEqual({ theme: 'light', font: { family: 'Helvetica Neue', size: 12 }, list: [1, 2] })
         expect(h.seen.slice(-2)).toEqual(['dark', 'light'])
         expect(h.raw('font')).toBe(font)
         expect(h.raw('list')).toBe(list)

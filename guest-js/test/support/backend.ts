@@ -6,7 +6,8 @@
 // plugin's channels do: through `__TAURI_INTERNALS__.runCallback`.
 // Optionally (`historyLimit`, `pushLimit`) a bounded history of each change as
 // an RFC 6902 patch, answering `snapshot` with `since` as a delta when it
-// reaches back there, and events that carry small changes.
+// reaches back there, and events (and the outcomes of `patch`) that carry
+// small changes.
 import type { ActionOutcome, CatchUp, Invalidation, JsonPatch, PatchOutcome, PushedInvalidation } from '../../src/protocol'
 import { mergePatch, same } from '../../src/protocol'
 
@@ -43,6 +44,20 @@ export function diff(a: unknown, b: unknown, path = ''): JsonPatch {
   return [{ op: 'replace', path, value: structuredClone(b) }]
 }
 
+/** The length of `value`'s JSON in UTF-8 bytes, as Rust measures it. */
+const size = (value: unknown): number => new TextEncoder().encode(JSON.stringify(value)).length
+
+/**
+ * What a change's channel message carries, as the plugin picks it: the
+ * change's `patch` (from the data before to `data`), or one `replace` of the
+ * whole value when `data` is smaller than the patch; `undefined` when what it
+ * picked is longer than `limit`.
+ */
+export function pushed(patch: JsonPatch, data: unknown, limit: number): JsonPatch | undefined {
+  const picked: JsonPatch = size(data) < size(patch) ? [{ op: 'replace', path: '', value: data }] : patch
+  return size(picked) <= limit ? structuredClone(picked) : undefined
+}
+
 const canonical = (v: unknown): string =>
   JSON.stringify(v, (_k, x: unknown) =>
     x && typeof x === 'object' && !Array.isArray(x)
@@ -74,7 +89,10 @@ export class Backend {
   conflictData = true
   /** How many changes each topic keeps as patches for `snapshot` with `since` (default 0: none, always the snapshot). */
   historyLimit = 0
-  /** An event carries its change when the patch's JSON is at most this long (default -1: never). */
+  /**
+   * An event carries its change (see {@link pushed}) when that is at most this
+   * many bytes of JSON (default -1: never), and so does the outcome of a `patch`.
+   */
   pushLimit = -1
   /** Each topic's data at every revision it had, by `topic/revision`. */
   readonly states = new Map<string, unknown>()
@@ -135,10 +153,11 @@ export class Backend {
       e.history.push({ to: e.revision, patch })
       e.history.splice(0, e.history.length - this.historyLimit)
       const event: PushedInvalidation = { topic, revision: String(e.revision), sourceId: source }
-      if (JSON.stringify(patch).length <= this.pushLimit) {
-        Object.assign(event, { from: String(previous), patch: structuredClone(patch) })
-        // As the plugin answers a patch: with what the change's message carries.
-        if (kind === 'patch') outcome.patch = structuredClone(patch)
+      const carried = pushed(patch, stored, this.pushLimit)
+      if (carried) {
+        Object.assign(event, { from: String(previous), patch: carried })
+        // As the plugin answers a patch: with exactly what the change's message carries.
+        if (kind === 'patch') outcome.patch = structuredClone(carried)
       }
       this.changes.push(event)
       this.emit(event)
