@@ -157,8 +157,9 @@ fn the_broadcast_event_never_carries_a_patch() {
     assert!(harness.received("main")[0]["patch"].is_array(), "while the channel's message does");
 }
 
-#[test]
-fn a_patch_over_the_push_limit_is_announced_without_it() {
+/// A window subscribed to a 2 KB topic `doc` whose changes are pushed with
+/// their patch only up to 64 bytes.
+fn doc_pushed_up_to_64_bytes() -> (Harness, tauri::WebviewWindow<tauri::test::MockRuntime>) {
     let harness = Harness::new(
         unbatched()
             .topic("doc", json!({"text": "", "n": 0, "rest": "r".repeat(2_000)}))
@@ -166,6 +167,12 @@ fn a_patch_over_the_push_limit_is_announced_without_it() {
     );
     let main = harness.window("main", &["state-sync:default"]);
     harness.subscribe(&main, "doc").unwrap();
+    (harness, main)
+}
+
+#[test]
+fn a_patch_over_the_push_limit_is_announced_without_it() {
+    let (harness, _main) = doc_pushed_up_to_64_bytes();
     let sync = harness.app.state_sync();
     // Larger than the push limit, small next to the data, so the history keeps them.
     sync.patch("doc", json!({"text": "x".repeat(100)})).unwrap();
@@ -292,13 +299,7 @@ fn concurrent_writers_race_to_publish_and_the_window_hears_every_change_in_revis
 
 #[test]
 fn a_window_s_patch_is_answered_with_the_patch_its_change_is_pushed_with() {
-    let harness = Harness::new(
-        unbatched()
-            .topic("doc", json!({"text": "", "n": 0, "rest": "r".repeat(2_000)}))
-            .push_limit(64),
-    );
-    let main = harness.window("main", &["state-sync:default"]);
-    harness.subscribe(&main, "doc").unwrap();
+    let (harness, main) = doc_pushed_up_to_64_bytes();
 
     let small = harness.invoke(&main, "patch", json!({"topic": "doc", "patch": {"n": 1}})).unwrap();
     assert_eq!(

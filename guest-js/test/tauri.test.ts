@@ -67,6 +67,13 @@ afterEach(() => {
 })
 
 const settle = () => new Promise((r) => setTimeout(r, 5))
+// Another window writes settings, and this window misses its event.
+const missOthersWrite = () => {
+  const deliver = backend.emit
+  backend.emit = () => {}
+  backend.write('other', 'settings', 'set', { theme: 'blue', lang: 'de' })
+  backend.emit = deliver
+}
 const snapshotsFetched = () => commands.filter((c) => c.cmd === 'plugin:state-sync|snapshot').length
 const quiet = { onError: () => {}, resyncOnFocus: false }
 
@@ -342,10 +349,7 @@ describe('writes', () => {
     backend.pushLimit = 10_000
     const settings = api.topic<{ theme: string; lang: string }>('settings', quiet)
     await settings.ready
-    const deliver = backend.emit
-    backend.emit = () => {} // this window misses the other window's event
-    backend.write('other', 'settings', 'set', { theme: 'blue', lang: 'de' })
-    backend.emit = deliver
+    missOthersWrite()
     const outcome = await settings.patch({ theme: 'dark' })
     expect(outcome).toMatchObject({ revision: '2', previousRevision: '1', exact: true, patch: expect.any(Array) })
     await settle()
@@ -425,10 +429,7 @@ describe('writes', () => {
   it("a write applied on top of another window's write is fetched, not adopted", async () => {
     const settings = api.topic<{ theme: string; lang: string }>('settings', quiet)
     await settings.ready
-    const deliver = backend.emit
-    backend.emit = () => {} // this window misses the other window's event
-    backend.write('other', 'settings', 'set', { theme: 'blue', lang: 'de' })
-    backend.emit = deliver
+    missOthersWrite()
     const outcome = await settings.patch({ theme: 'dark' })
     expect(outcome).toEqual({ revision: '2', previousRevision: '1', exact: true })
     await settle()
